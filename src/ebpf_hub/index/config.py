@@ -1,0 +1,61 @@
+"""The hub's own configuration (index/hub.yaml): registry, site URL, categories, reserved names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.index.document import DocumentError, load_document
+
+CONFIG_FILE = Path("index/hub.yaml")
+PACKAGES_DIR = Path("index/packages")
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """What every index command needs to know about the hub it works on."""
+
+    root: Path
+    registry: str
+    site_url: str
+    categories: dict[str, str]
+    reserved_names: frozenset[str]
+
+    @property
+    def packages_dir(self) -> Path:
+        return self.root / PACKAGES_DIR
+
+
+def find_root(start: Path) -> Path:
+    """The hub checkout containing `start`: the nearest parent holding index/hub.yaml."""
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    raise HubError(
+        f"{start}: not inside an eBPF Hub index (no {CONFIG_FILE} here or above); "
+        "run from a hub checkout or pass --root DIR"
+    )
+
+
+def load_config(root: Path) -> HubConfig:
+    """Read index/hub.yaml under `root`."""
+    path = root / CONFIG_FILE
+    try:
+        data = load_document(path, str(CONFIG_FILE)).data
+    except DocumentError as exc:
+        raise HubError(str(exc)) from None
+    try:
+        categories = {str(k): str(v) for k, v in data["categories"].items()}
+        return HubConfig(
+            root=root,
+            registry=str(data["registry"]),
+            site_url=str(data["site_url"]),
+            categories=categories,
+            reserved_names=frozenset(str(n) for n in data.get("reserved_names", [])),
+        )
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise HubError(
+            f"{CONFIG_FILE}: missing or malformed field {exc}; "
+            "it needs registry, site_url and a categories mapping"
+        ) from None

@@ -1,0 +1,141 @@
+"""`ebpf-hub index`: the JSON index that scripts, the client and the site read.
+
+`api/v1/index.json` is small enough to search; `api/v1/packages/<name>.json` holds one package
+in full, so a client resolving one package downloads one small file (a sparse index, like
+cargo's). Output is byte-for-byte deterministic and replaces the previous tree atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.fsutil import replace_directory
+from ebpf_hub.index.model import Package, Version
+
+API_VERSION = 1
+API_DIR = Path("api/v1")
+
+# name -> version -> {"digest": "sha256:…", "size": N}, as recorded by `ebpf-hub publish`.
+Digests = Mapping[str, Mapping[str, Mapping[str, Any]]]
+
+
+def to_json_bytes(data: Any) -> bytes:
+    """The one serialization of every file in the index: sorted keys, compact, UTF-8."""
+    return (
+        json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+    ).encode()
+
+
+def load_digests(path: Path | None) -> Digests:
+    """Read the digest ledger written by publish; none yet means no digests."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise HubError(f"{path}: cannot read the digest ledger ({exc}); re-run publish") from None
+    if not isinstance(data, dict):
+        raise HubError(f"{path}: the digest ledger must be a JSON object; re-run publish")
+    return data
+
+
+def summary_entry(package: Package) -> dict[str, Any]:
+    """A package as index.json lists it: enough to search and to pick a version."""
+    latest = package.latest
+    return {
+        "name": package.name,
+        "summary": package.summary,
+        "license": package.license,
+        "categories": list(package.categories),
+        "keywords": list(package.keywords),
+        "latest": latest.version if latest else None,
+        "updated": package.versions[-1].created,
+        "versions": [
+            {"version": v.version, "created": v.created, "yanked": v.yanked is not None}
+            for v in package.versions
+        ],
+    }
+
+
+def package_entry(package: Package, registry: str, digests: Digests) -> dict[str, Any]:
+    """A package in full, each version with its OCI reference and, once published, its digest."""
+    raw = package.raw
+    known = digests.get(package.name, {})
+    latest = package.latest
+    entry = {key: raw[key] for key in sorted(raw) if key not in ("versions", "programs")}
+    entry.update(
+        api_version=API_VERSION,
+        latest=latest.version if latest else None,
+        programs=[
+            {"name": p.name, "section": p.section, "attach": p.attach, "description": p.description}
+            for p in package.programs
+        ],
+        versions=[
+            _version_entry(package.name, v, registry, known.get(v.version, {}))
+            for v in package.versions
+        ],
+    )
+    return entry
+
+
+def _version_entry(
+    name: str, version: Version, registry: str, published: Mapping[str, Any]
+) -> dict[str, Any]:
+    repository = f"{registry}/{name}"
+    digest = published.get("digest")
+    return {
+        "version": version.version,
+        "created": version.created,
+        "changes": version.changes,
+        "commit": version.commit,
+        "tree": version.tree,
+        "yanked": version.yanked,
+        "ref": f"{repository}:{version.version}",
+        "digest": digest,
+        "size": published.get("size"),
+        "pinned": f"{repository}@{digest}" if digest else None,
+    }
+
+
+def build_index(packages: Iterable[Package], registry: str, digests: Digests) -> dict[Path, bytes]:
+    """Every file of the JSON index, by path relative to the output directory."""
+    ordered = sorted(packages, key=lambda p: p.name)
+    files = {
+        API_DIR / "index.json": to_json_bytes(
+            {
+                "api_version": API_VERSION,
+                "registry": registry,
+                "packages": [summary_entry(p) for p in ordered],
+            }
+        ),
+    }
+    for package in ordered:
+        files[API_DIR / "packages" / f"{package.name}.json"] = to_json_bytes(
+            package_entry(package, registry, digests)
+        )
+    return files
+
+
+def write_index(files: Mapping[Path, bytes], out: Path) -> None:
+    """Write the index under `out`, replacing any previous `api/v1` only once all is written."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / API_DIR
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(dir=target.parent, prefix=".v1.new."))
+    try:
+        for relative, data in files.items():
+            path = staged / relative.relative_to(API_DIR)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            path.chmod(0o644)
+        staged.chmod(0o755)
+        replace_directory(staged, target)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise

@@ -1,0 +1,94 @@
+"""`ebpf-hub validate`: the checks a pull request to the index must pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ebpf_hub.index import history
+from ebpf_hub.index.checks import confusable_problems, package_problems
+from ebpf_hub.index.config import HubConfig
+from ebpf_hub.index.document import Document, DocumentError, load_document
+from ebpf_hub.index.model import Package
+from ebpf_hub.index.problems import Problem
+from ebpf_hub.index.schema import schema_problems
+
+
+@dataclass
+class Report:
+    """What was checked and what is wrong; `ok` decides the exit status."""
+
+    checked: list[str]
+    problems: list[Problem]
+    packages: list[Package]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def validate(config: HubConfig, files: Iterable[Path] = (), base: str | None = None) -> Report:
+    """Check the given files, the files changed since `base`, or (neither given) the whole index."""
+    root = config.root
+    all_names = {p.stem for p in config.packages_dir.glob("*.yaml")}
+    problems: list[Problem] = (
+        [
+            Problem(
+                _display(root, p),
+                1,
+                "(file)",
+                "package files must end in .yaml",
+                f"rename it to {p.stem}.yaml",
+            )
+            for p in config.packages_dir.iterdir()
+            if p.suffix != ".yaml"
+        ]
+        if config.packages_dir.is_dir()
+        else []
+    )
+    if base is not None:
+        changes = history.changes_since(root, base)
+        problems += [history.removal_problem(name) for name in sorted(changes.removed)]
+        targets = [config.packages_dir / f"{name}.yaml" for name in sorted(changes.changed)]
+        problems += [history.orphan_sources_problem(t.stem) for t in targets if not t.exists()]
+        targets = [t for t in targets if t.exists()]
+    else:
+        targets = sorted(Path(f) for f in files) or sorted(config.packages_dir.glob("*.yaml"))
+    valid: list[tuple[Document, str]] = []
+    for path in targets:
+        document, found = _check_file(config, path)
+        problems += found
+        if document is None:
+            continue
+        if not found:
+            valid.append((document, path.stem))
+        if base is not None:
+            before = history.base_document(root, base, path.stem)
+            if before is not None:
+                problems += history.immutability_problems(before, document)
+    problems += confusable_problems(valid, all_names)
+    packages = [Package.from_data(document.data) for document, _ in valid]
+    return Report([_display(root, t) for t in targets], sorted(set(problems)), packages)
+
+
+def _check_file(config: HubConfig, path: Path) -> tuple[Document | None, list[Problem]]:
+    try:
+        document = load_document(path, _display(config.root, path))
+    except DocumentError as exc:
+        return None, [exc.problem]
+    problems = schema_problems(document)
+    if not problems:
+        problems = package_problems(document, config, path.stem)
+    return document, problems
+
+
+def _display(root: Path, path: Path) -> str:
+    """`path` as the user knows it: relative to the hub checkout when inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        try:
+            return path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            return str(path)

@@ -1,0 +1,87 @@
+"""A small hub checkout in a temporary directory, for tests of the index commands."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+SAMPLE = """\
+name: sample
+summary: Count sample events per process for testing
+description: |
+  A package the tests use; it traces exec() calls.
+license: GPL-2.0-only
+homepage: https://example.org/sample
+maintainers:
+  - name: Test Maintainer
+    email: test@example.org
+    github: tester
+categories: [observability]
+keywords: [sample, test]
+source:
+  git: https://example.org/sample.git
+requires:
+  kernel: "5.8"
+  btf: true
+  architectures: [x86_64]
+  capabilities: [CAP_BPF, CAP_PERFMON]
+programs:
+  - name: handle_exec
+    section: tracepoint/syscalls/sys_enter_execve
+permissions:
+  attach: [tracepoint]
+output:
+  events: true
+versions:
+  - version: 1.0.0
+    commit: 0123456789abcdef0123456789abcdef01234567
+    created: "2026-01-10"
+    changes: First release
+  - version: 1.1.0
+    commit: 89abcdef0123456789abcdef0123456789abcdef
+    created: "2026-02-01"
+    changes: Adds the uid
+"""
+
+
+def make_hub(root: Path) -> Path:
+    """A hub checkout at `root` with the real hub.yaml and schema, and no packages yet."""
+    (root / "index" / "packages").mkdir(parents=True)
+    shutil.copy(REPO / "index" / "hub.yaml", root / "index" / "hub.yaml")
+    return root
+
+
+def write_package(root: Path, name: str, text: str) -> Path:
+    path = root / "index" / "packages" / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def in_repo_package(root: Path, name: str, tree: str, source: str = "int x;\n") -> Path:
+    """A package whose sources live in sources/NAME, pinned by `tree` (see ebpf_hub.index.srchash)."""
+    src = root / "sources" / name
+    src.mkdir(parents=True, exist_ok=True)
+    (src / f"{name}.bpf.c").write_text(source)
+    text = SAMPLE.replace("name: sample", f"name: {name}").replace(
+        "  git: https://example.org/sample.git", f"  path: sources/{name}"
+    )
+    text = text.replace(
+        "    commit: 0123456789abcdef0123456789abcdef01234567\n", f"    tree: {tree}\n"
+    )
+    text = text.replace(
+        "    commit: 89abcdef0123456789abcdef0123456789abcdef\n", f"    tree: {tree}\n"
+    )
+    return write_package(root, name, text)
+
+
+def git(root: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
