@@ -1,0 +1,214 @@
+"""An OCI image layout directory used as a store: the embedded default with no server at all.
+
+On disk (OCI image-spec "image layout"): ``oci-layout``, ``index.json`` listing the tagged
+manifests (tag = ``org.opencontainers.image.ref.name`` annotation, one entry per tag) and
+``blobs/sha256/HEX``. skopeo reads and writes the same layout (``oci:DIR:TAG``).
+Blobs and ``index.json`` are written atomically, and updates of ``index.json`` hold a file lock,
+so concurrent writers and a crash never leave a torn index or a half-written blob.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from ebpf_hub.oci.digest import Verifier, check_digest, copy_verified, is_digest, sha256_digest
+from ebpf_hub.oci.errors import IntegrityError, ManifestError, NotFoundError, OCIError
+from ebpf_hub.oci.files import atomic_write_bytes, atomic_writer
+from ebpf_hub.oci.manifest import (
+    MAX_MANIFEST_SIZE,
+    OCI_INDEX,
+    Descriptor,
+    FetchedManifest,
+    canonical_json,
+)
+from ebpf_hub.oci.reference import check_tag
+
+REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
+LAYOUT_VERSION = "1.0.0"
+LOCK_TIMEOUT = 60.0
+
+
+class LayoutStore:
+    """A :class:`~ebpf_hub.oci.store.Store` backed by an OCI image layout directory."""
+
+    def __init__(self, root: Path, *, create: bool = False) -> None:
+        self.root = root
+        self._index_path = root / "index.json"
+        self._lock = FileLock(str(root / "index.json.lock"), timeout=LOCK_TIMEOUT)
+        if create:
+            self._create()
+        self._check_layout()
+
+    @property
+    def name(self) -> str:
+        """``oci:DIR``, used in messages."""
+        return f"oci:{self.root}"
+
+    def _create(self) -> None:
+        (self.root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            if not (self.root / "oci-layout").exists():
+                atomic_write_bytes(
+                    self.root / "oci-layout", canonical_json({"imageLayoutVersion": LAYOUT_VERSION})
+                )
+            if not self._index_path.exists():
+                self._write_index([])
+
+    def _check_layout(self) -> None:
+        marker = self.root / "oci-layout"
+        try:
+            version = json.loads(marker.read_bytes()).get("imageLayoutVersion")
+        except FileNotFoundError:
+            raise NotFoundError(
+                f"{self.name} is not an OCI image layout (no oci-layout file); "
+                "check the path or push to it to create it"
+            ) from None
+        except (ValueError, AttributeError):
+            raise ManifestError(
+                f"{marker} is not valid JSON; repair or recreate the layout"
+            ) from None
+        if version != LAYOUT_VERSION:
+            raise ManifestError(
+                f"{self.name} has image layout version {version!r}; "
+                f"only {LAYOUT_VERSION} is supported"
+            )
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise OCIError(
+                f"{self.name} is locked by another process (lock {self._lock.lock_file}); "
+                "wait for it to finish or remove a stale lock"
+            ) from None
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _blob_path(self, digest: str) -> Path:
+        return self.root / "blobs" / "sha256" / check_digest(digest)
+
+    def _read_index(self) -> list[dict[str, Any]]:
+        try:
+            index = json.loads(self._index_path.read_bytes())
+        except FileNotFoundError:
+            return []
+        except ValueError:
+            raise ManifestError(
+                f"{self._index_path} is not valid JSON; repair or recreate the layout"
+            ) from None
+        entries = index.get("manifests") if isinstance(index, dict) else None
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ManifestError(f"{self._index_path} has no valid 'manifests' list")
+        return entries
+
+    def _write_index(self, entries: list[dict[str, Any]]) -> None:
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
+        atomic_write_bytes(self._index_path, canonical_json(index))
+
+    def _find(self, tag: str) -> Descriptor | None:
+        for entry in self._read_index():
+            if _ref_name(entry) == tag:
+                return Descriptor.from_json(entry, f"{self._index_path} entry {tag!r}")
+        return None
+
+    def resolve(self, tag: str) -> str | None:
+        """Digest of the manifest tagged ``tag``, or None."""
+        found = self._find(check_tag(tag))
+        return found.digest if found else None
+
+    def get_manifest(self, reference: str) -> FetchedManifest:
+        """Manifest by tag or digest, verified against the digest that names it."""
+        if is_digest(reference):
+            data = self._read_manifest_blob(reference, None)
+            return FetchedManifest(data, _declared_media_type(data), reference)
+        found = self._find(check_tag(reference))
+        if found is None:
+            raise NotFoundError(f"{self.name}:{reference} not found; list tags to see what exists")
+        return FetchedManifest(
+            self._read_manifest_blob(found.digest, found.size), found.media_type, found.digest
+        )
+
+    def _read_manifest_blob(self, digest: str, size: int | None) -> bytes:
+        path = self._blob_path(digest)
+        try:
+            with path.open("rb") as source:
+                data = source.read(MAX_MANIFEST_SIZE + 1)
+        except FileNotFoundError:
+            raise NotFoundError(f"manifest {digest} not found in {self.name}") from None
+        what = f"manifest {digest} of {self.name}"
+        if len(data) > MAX_MANIFEST_SIZE:
+            raise IntegrityError(f"{what} is larger than {MAX_MANIFEST_SIZE} bytes; refusing it")
+        verifier = Verifier(digest, len(data) if size is None else size, what)
+        verifier.update(data)
+        verifier.finish()
+        return data
+
+    def put_manifest(self, data: bytes, media_type: str, tag: str | None = None) -> str:
+        """Store manifest bytes as a blob and, with ``tag``, point that tag at it."""
+        digest = sha256_digest(data)
+        descriptor = Descriptor(media_type, digest, len(data))
+        self.put_blob(descriptor, data)
+        if tag is not None:
+            check_tag(tag)
+            entry = Descriptor(media_type, digest, len(data), {REF_NAME_ANNOTATION: tag})
+            with self._locked():
+                kept = [e for e in self._read_index() if _ref_name(e) != tag]
+                self._write_index([*kept, entry.to_json()])
+        return digest
+
+    def blob_exists(self, digest: str) -> bool:
+        """True if the blob is present (its content is verified when it is read)."""
+        return self._blob_path(digest).is_file()
+
+    def put_blob(self, descriptor: Descriptor, source: Path | bytes) -> bool:
+        """Store a blob, verified against its descriptor; False if it was already present."""
+        path = self._blob_path(descriptor.digest)
+        if path.is_file():
+            return False
+        verifier = Verifier(descriptor.digest, descriptor.size, f"blob {descriptor.digest}")
+        handle = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+        with handle, atomic_writer(path) as target:
+            copy_verified(handle, target, verifier)
+        return True
+
+    def get_blob(self, descriptor: Descriptor, dest: Path) -> None:
+        """Copy a blob to ``dest`` atomically, verifying its size and digest."""
+        what = f"blob {descriptor.digest} of {self.name}"
+        try:
+            source = self._blob_path(descriptor.digest).open("rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"{what} not found; the layout is incomplete") from None
+        with source, atomic_writer(dest) as target:
+            copy_verified(source, target, Verifier(descriptor.digest, descriptor.size, what))
+
+    def list_tags(self) -> list[str]:
+        """Every tag of the layout, sorted."""
+        return sorted(name for name in map(_ref_name, self._read_index()) if name)
+
+
+def _ref_name(entry: dict[str, Any]) -> str | None:
+    annotations = entry.get("annotations")
+    if isinstance(annotations, dict):
+        name = annotations.get(REF_NAME_ANNOTATION)
+        return name if isinstance(name, str) else None
+    return None
+
+
+def _declared_media_type(data: bytes) -> str:
+    """The ``mediaType`` a manifest declares (a layout stores no type for untagged ones)."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return ""
+    media_type = value.get("mediaType") if isinstance(value, dict) else None
+    return media_type if isinstance(media_type, str) else ""
