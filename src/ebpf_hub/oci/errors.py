@@ -5,7 +5,10 @@ print its message, which is a single line that names the reference involved and 
 """
 
 
-class OCIError(Exception):
+from ebpf_hub.errors import HubError
+
+
+class OCIError(HubError):
     """Base class of every error raised by :mod:`ebpf_hub.oci`."""
 
 

@@ -1,0 +1,36 @@
+"""Read a compiled CO-RE BPF object without loading it, in pure Python.
+
+The builder uses :func:`inspect_object` to check a package against its declarations and to
+write the artifact config (``ObjectInfo.to_json()``); the runner uses the object's BTF to
+decode ring-buffer events and map values (:func:`compile_decoder`).
+"""
+
+from .btf import VMLINUX_BTF, Btf
+from .decode import Decoder, compile_decoder, decode
+from .errors import ObjectError
+from .helpers import DANGEROUS_HELPERS, HELPER_NAMES
+from .inspect import ObjectInfo, inspect_object
+from .layout import Field, Layout, build_layout, describe_type
+from .maps import MapInfo
+from .params import Parameter
+from .programs import ProgramInfo
+
+__all__ = [
+    "DANGEROUS_HELPERS",
+    "HELPER_NAMES",
+    "VMLINUX_BTF",
+    "Btf",
+    "Decoder",
+    "Field",
+    "Layout",
+    "MapInfo",
+    "ObjectError",
+    "ObjectInfo",
+    "Parameter",
+    "ProgramInfo",
+    "build_layout",
+    "compile_decoder",
+    "decode",
+    "describe_type",
+    "inspect_object",
+]
