@@ -7,10 +7,8 @@ faster) answers "is this file valid?" for the thousands of files that are; the r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import jsonschema_rs
@@ -19,6 +17,7 @@ from jsonschema.exceptions import ValidationError
 
 from ebpf_hub.index.document import Document
 from ebpf_hub.index.problems import Path_, Problem
+from ebpf_hub.schemas import load_schema
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -29,13 +28,6 @@ _TYPE_NAMES = {
     "object": "a mapping of fields",
     "null": "empty",
 }
-
-
-def load_schema(name: str) -> dict[str, Any]:
-    """One of the JSON Schemas shipped with the package (a copy of the repository's schema/)."""
-    text = resources.files("ebpf_hub").joinpath("data", name).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
 
 
 @cache

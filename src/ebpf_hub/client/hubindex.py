@@ -1,0 +1,376 @@
+"""Reading the hub's JSON index: `api/v1/index.json` and `api/v1/packages/<name>.json`.
+
+Over HTTP(S) every file is fetched with a conditional GET and kept in the cache with its ETag,
+so an unchanged index costs a 304 and an unreachable hub falls back to the last copy. A
+`file://` URL or a plain directory is read in place (a local or offline hub). Everything is
+checked against the index's JSON Schemas before it is returned: the rest of the client can
+then trust the shape of what it reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ebpf_hub import __version__
+from ebpf_hub.client.settings import HUB_URL_ENV, Settings
+from ebpf_hub.errors import HubError
+from ebpf_hub.fsutil import write_atomic
+from ebpf_hub.paths import cache_dir
+from ebpf_hub.schemas import load_schema
+
+if TYPE_CHECKING:
+    import requests
+
+MIB = 1024 * 1024
+INDEX_LIMIT = 64 * MIB
+PACKAGE_LIMIT = 4 * MIB
+API_PATH = "api/v1/"
+INDEX_FILE = "index.json"
+INDEX_SCHEMA = "index.schema.json"
+PACKAGE_SCHEMA = "package-index.schema.json"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_MAX = 10.0
+_CHUNK = 64 * 1024
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
+
+
+class _NotFound(Exception):
+    """The file is not on the hub (HTTP 404, or no such file in a local hub)."""
+
+
+class _Unreachable(Exception):
+    """The hub did not answer usefully, even after retries; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    body: bytes
+    etag: str | None
+    fresh: bool  # downloaded just now: to be cached once it proved valid
+
+
+@dataclass(frozen=True)
+class _CacheEntry:
+    body: bytes
+    etag: str | None
+    fetched: str  # ISO 8601 UTC time of the download
+
+
+class HubIndex:
+    """The index of one hub, read lazily: each file is fetched at most once per instance."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._base = settings.hub_url if settings.hub_url.endswith("/") else settings.hub_url + "/"
+        self._local = _local_root(self._base)
+        key = hashlib.sha256(self._base.encode()).hexdigest()[:24]
+        self._cache_root = cache_dir() / "index" / key
+        self._session: requests.Session | None = None
+        self._documents: dict[str, dict[str, Any]] = {}
+        self._noticed = False
+
+    def __enter__(self) -> HubIndex:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections, if any were opened."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every package as `index.json` lists it (name, summary, categories, versions...)."""
+        packages: list[dict[str, Any]] = self._index()["packages"]
+        return packages
+
+    def registry(self) -> str:
+        """The registry to pull from: the configured one, else the one the index names."""
+        return self.settings.registry_for(self._index()["registry"])
+
+    def package(self, name: str) -> dict[str, Any]:
+        """One package in full (`packages/<name>.json`); an unknown name suggests close ones."""
+        check_name(name)
+        try:
+            entry = self._document(f"packages/{name}.json", PACKAGE_SCHEMA, PACKAGE_LIMIT)
+        except _NotFound:
+            raise HubError(self._unknown(name)) from None
+        if entry["name"] != name:
+            raise HubError(
+                f"{self._where(f'packages/{name}.json')} describes {entry['name']!r}, "
+                f"not {name!r}; the hub is inconsistent, report it to the hub"
+            )
+        return entry
+
+    def _index(self) -> dict[str, Any]:
+        try:
+            return self._document(INDEX_FILE, INDEX_SCHEMA, INDEX_LIMIT)
+        except _NotFound:
+            hint = (
+                "write one with `ebpf-hub index --out DIR`, or " if self._local is not None else ""
+            )
+            raise HubError(
+                f"no hub index at {self._where(INDEX_FILE)}; {hint}check --hub / {HUB_URL_ENV}"
+            ) from None
+
+    def _document(self, relative: str, schema: str, limit: int) -> dict[str, Any]:
+        if relative not in self._documents:
+            if self._local is not None:
+                fetched = _read_local(self._local / API_PATH / relative, limit)
+            else:
+                fetched = self._fetch(relative, limit)
+            data = _decode(fetched.body, schema, self._where(relative))
+            if fetched.fresh:
+                self._store(relative, fetched)
+            self._documents[relative] = data
+        return self._documents[relative]
+
+    def _where(self, relative: str) -> str:
+        if self._local is not None:
+            return str(self._local / API_PATH / relative)
+        return self._base + API_PATH + relative
+
+    def _fetch(self, relative: str, limit: int) -> _Fetched:
+        """A conditional GET; on 304, or when the hub cannot be reached, the cached copy."""
+        cached = self._cached(relative)
+        try:
+            status, body, etag = self._get(
+                self._where(relative), cached.etag if cached else None, limit
+            )
+        except _Unreachable as exc:
+            if cached is None:
+                raise HubError(
+                    f"cannot reach the hub at {self._base} ({exc}); "
+                    f"check --hub / {HUB_URL_ENV} or your network"
+                ) from None
+            self._notice(
+                f"hub unreachable ({exc}); using the cached index from "
+                f"{cached.fetched.replace('T', ' ').replace('Z', ' UTC')}"
+            )
+            return _Fetched(cached.body, cached.etag, fresh=False)
+        if status == 304 and cached is not None:
+            return _Fetched(cached.body, cached.etag, fresh=False)
+        return _Fetched(body, etag, fresh=True)
+
+    def _get(self, url: str, etag: str | None, limit: int) -> tuple[int, bytes, str | None]:
+        """(status, body, ETag) of a GET of `url`, retried by the session on transient errors."""
+        import requests
+
+        if self._session is None:
+            self._session = _open_session(self.settings)
+        headers = {"If-None-Match": etag} if etag else {}
+        try:
+            with self._session.get(
+                url, headers=headers, timeout=self.settings.timeout, stream=True
+            ) as response:
+                status = response.status_code
+                if status == 200:
+                    return status, _read_capped(response, limit, url), response.headers.get("ETag")
+        except requests.RequestException as exc:
+            raise _Unreachable(_reason(exc)) from None
+        if status == 304 and etag:
+            return status, b"", etag
+        if status in (404, 410):
+            raise _NotFound
+        if status in RETRY_STATUSES:
+            raise _Unreachable(f"HTTP {status}")
+        raise HubError(f"the hub answered HTTP {status} for {url}; check --hub / {HUB_URL_ENV}")
+
+    def _cached(self, relative: str) -> _CacheEntry | None:
+        """The cached copy: a JSON header line (ETag, time, body hash), then the body.
+
+        One file, written atomically, so the ETag can never describe another body; a copy
+        whose hash does not match is ignored (and replaced by the next download).
+        """
+        try:
+            raw = (self._cache_root / relative).read_bytes()
+        except OSError:
+            return None
+        head, _, body = raw.partition(b"\n")
+        try:
+            meta = json.loads(head)
+        except ValueError:
+            return None
+        if not isinstance(meta, dict) or meta.get("sha256") != hashlib.sha256(body).hexdigest():
+            return None
+        return _CacheEntry(body, meta.get("etag"), str(meta.get("fetched")))
+
+    def _store(self, relative: str, fetched: _Fetched) -> None:
+        from datetime import UTC, datetime  # only after a download, never on a 304
+
+        meta = {
+            "etag": fetched.etag,
+            "fetched": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sha256": hashlib.sha256(fetched.body).hexdigest(),
+            "url": self._where(relative),
+        }
+        path = self._cache_root / relative
+        try:
+            write_atomic(path, json.dumps(meta, sort_keys=True).encode() + b"\n" + fetched.body)
+        except OSError as exc:
+            raise HubError(
+                f"cannot write the index cache {path} ({exc.strerror}); "
+                "check its permissions or set XDG_CACHE_HOME"
+            ) from None
+
+    def _notice(self, message: str) -> None:
+        """One line on stderr, once: the output stays clean for --json readers."""
+        if not self._noticed:
+            self._noticed = True
+            print(f"ebpf-hub: {message}", file=sys.stderr)
+
+    def _unknown(self, name: str) -> str:
+        import difflib
+
+        names = [p["name"] for p in self.summaries()]
+        if name in names:
+            return (
+                f"the hub lists {name!r} but has no {API_PATH}packages/{name}.json; "
+                "it may be updating, try again shortly"
+            )
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f"did you mean: {', '.join(close)}?" if close else "`ebpf-hub search` lists them"
+        return f"no package named {name!r} on the hub at {self._base}; {hint}"
+
+
+def check_name(name: str) -> None:
+    """Refuse what cannot be a package name before it becomes part of a URL or a path."""
+    pattern = load_schema(PACKAGE_SCHEMA)["$defs"]["name"]["pattern"]
+    if not re.fullmatch(pattern, name):
+        raise HubError(
+            f"{name!r} is not a package name: lowercase letters, digits and single hyphens, "
+            "2-64 characters"
+        )
+
+
+@cache
+@cache
+def _validator(name: str) -> Any:
+    import jsonschema_rs  # compiled; imported when the first document arrives, not at start-up
+
+    return jsonschema_rs.validator_for(load_schema(name))
+
+
+def _decode(body: bytes, schema_name: str, where: str) -> dict[str, Any]:
+    """The JSON document in `body`, or a one-line error naming the first thing wrong with it."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise HubError(
+            f"{where} is not valid JSON ({exc}); check --hub, or report it to the hub"
+        ) from None
+    validator = _validator(schema_name)
+    if not validator.is_valid(data):
+        error = next(iter(validator.iter_errors(data)))
+        location = "/".join(map(str, error.instance_path)) or "the top level"
+        message = " ".join(error.message.split())
+        if len(message) > 160:
+            message = message[:157] + "..."
+        raise HubError(
+            f"{where} is not a valid eBPF Hub index file (at {location}: {message}); "
+            "check --hub, or report it to the hub"
+        )
+    decoded: dict[str, Any] = data
+    return decoded
+
+
+def _local_root(base: str) -> Path | None:
+    """The directory of a local hub (`file://` URL or a path), or None for an HTTP(S) hub."""
+    if base.startswith("file://"):
+        from urllib.parse import unquote, urlsplit
+
+        parts = urlsplit(base)
+        if parts.netloc not in ("", "localhost"):
+            raise HubError(f"hub URL {base!r}: file:// URLs cannot name a host; use file:///PATH")
+        return Path(unquote(parts.path))
+    if base.startswith(("http://", "https://")):
+        return None
+    return Path(base).expanduser().absolute()
+
+
+def _read_local(path: Path, limit: int) -> _Fetched:
+    try:
+        with path.open("rb") as handle:
+            body = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise _NotFound from None
+    except OSError as exc:
+        raise HubError(
+            f"cannot read {path} ({exc.strerror}); check --hub / {HUB_URL_ENV}"
+        ) from None
+    if len(body) > limit:
+        raise HubError(_too_big(str(path), limit))
+    return _Fetched(body, None, fresh=False)
+
+
+def _open_session(settings: Settings) -> requests.Session:
+    """A session that retries GETs on connection errors, 429 and 5xx, with capped backoff.
+
+    Retry-After is not honoured: a hub (or a proxy) could otherwise stall the client for
+    hours; the capped exponential backoff is polite enough for a static file server.
+    """
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=settings.retries,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        backoff_factor=settings.backoff,
+        backoff_max=BACKOFF_MAX,
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = f"ebpf-hub/{__version__}"
+    return session
+
+
+def _read_capped(response: requests.Response, limit: int, url: str) -> bytes:
+    """The body, read in chunks and abandoned as soon as it exceeds `limit` (decoded) bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HubError(_too_big(url, limit))
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise HubError(_too_big(url, limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_big(where: str, limit: int) -> str:
+    return f"{where} is larger than {limit // MIB} MiB; refusing it (check --hub / {HUB_URL_ENV})"
+
+
+def _reason(exc: Exception) -> str:
+    """A few words on why a request failed, out of requests' nested exception text."""
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    found = _ERRNO_TEXT.search(str(exc))
+    if found:
+        return found.group(1).strip().lower()
+    return type(exc).__name__
