@@ -85,3 +85,35 @@ def git(root: Path, *args: str) -> str:
         check=True,
     )
     return result.stdout
+
+
+def copy_seed(root: Path, seed: str, name: str | None = None) -> Path:
+    """Copy a seed package of this repository into the hub at `root` (as `name`), re-pinned."""
+    from ebpf_hub.index.srchash import tree_hash
+
+    name = name or seed
+    target = root / "sources" / name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(REPO / "sources" / seed, target)
+    text = (REPO / "index" / "packages" / f"{seed}.yaml").read_text()
+    text = text.replace(f"name: {seed}\n", f"name: {name}\n").replace(
+        f"path: sources/{seed}\n", f"path: sources/{name}\n"
+    )
+    lines = [
+        f"    tree: {tree_hash(target)}" if line.startswith("    tree: ") else line
+        for line in text.splitlines()
+    ]
+    return write_package(root, name, "\n".join(lines) + "\n")
+
+
+def add_version(root: Path, name: str, version: str, created: str = "2026-11-28") -> None:
+    """Append a version pinning the current content of sources/NAME."""
+    from ebpf_hub.index.srchash import tree_hash
+
+    path = root / "index" / "packages" / f"{name}.yaml"
+    tree = tree_hash(root / "sources" / name)
+    path.write_text(
+        path.read_text() + f"  - version: {version}\n    tree: {tree}\n"
+        f'    created: "{created}"\n    changes: Version {version}.\n'
+    )

@@ -41,6 +41,8 @@ def find_root(start: Path) -> Path:
 def load_config(root: Path) -> HubConfig:
     """Read index/hub.yaml under `root`."""
     path = root / CONFIG_FILE
+    if not path.is_file():
+        raise HubError(f"{root}: not an eBPF Hub checkout (no {CONFIG_FILE}); pass --root DIR")
     try:
         data = load_document(path, str(CONFIG_FILE)).data
     except DocumentError as exc:

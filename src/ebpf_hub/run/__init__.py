@@ -1,0 +1,1 @@
+"""Run a package: the libbpf binding and the loader that attaches, reads and detaches."""

@@ -1,0 +1,202 @@
+"""`ebpf-hub build`: every seed package compiles, matches its declarations, is reproducible."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ebpf_hub.build.package import build_version
+from ebpf_hub.cli import main
+from ebpf_hub.index.config import load_config
+from ebpf_hub.index.validate import validate
+from ebpf_hub.oci.artifact import build_artifact
+from ebpf_hub.publish.select import select_targets
+from hubrepo import REPO, copy_seed, make_hub
+
+SEEDS = sorted(p.stem for p in (REPO / "index" / "packages").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seed_package_builds_and_matches_its_declarations(name: str, tmp_path: Path) -> None:
+    config = load_config(REPO)
+    [package] = validate(config, [config.packages_dir / f"{name}.yaml"]).packages
+    built = build_version(REPO, package, package.versions[-1], tmp_path)
+    objects = [f for f in built.files if f.name.endswith(".bpf.o")]
+    assert objects and all(f.read_bytes()[:4] == b"\x7fELF" for f in objects)
+    sections = {(p["name"], p["section"]) for o in built.config["objects"] for p in o["programs"]}
+    assert sections == {(p.name, p.section) for p in package.programs}
+    assert built.config["name"] == name and built.config["version"] == package.versions[-1].version
+    if package.raw.get("output", {}).get("events"):
+        assert any(o["event"] for o in built.config["objects"]), "events declared, no event type"
+
+
+def _loaded_program_ids() -> set[int]:
+    listing = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True)
+    return {entry["id"] for entry in json.loads(listing.stdout)}
+
+
+@pytest.mark.root
+def test_every_seed_package_loads_into_the_kernel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = _loaded_program_ids()
+    for name in SEEDS:
+        assert (
+            main(["build", name, "--root", str(REPO), "--out", str(tmp_path), "--load-test"]) == 0
+        ), capsys.readouterr().err
+    assert _loaded_program_ids() <= before
+
+
+def _hub_with(tmp: Path, seed: str) -> Path:
+    hub = make_hub(tmp)
+    copy_seed(hub, seed, "sample")
+    return hub
+
+
+def test_two_builds_in_different_directories_give_the_same_digest(tmp_path: Path) -> None:
+    digests, objects = [], []
+    for where in ("first/checkout", "second"):
+        hub = _hub_with(tmp_path / where, "runqlat")
+        config = load_config(hub)
+        [target] = select_targets(config, None)
+        built = build_version(hub, target.package, target.version, tmp_path / where / "out")
+        artifact = build_artifact(
+            list(built.files),
+            built.config,
+            title="sample",
+            version=target.version.version,
+            created=target.version.created,
+        )
+        digests.append(artifact.digest)
+        objects.append((tmp_path / where / "out" / "runqlat.bpf.o").read_bytes())
+    assert objects[0] == objects[1]
+    assert digests[0] == digests[1]
+
+
+def _break(hub: Path, old: str, new: str) -> None:
+    source = hub / "sources" / "sample" / "execsnoop.bpf.c"
+    text = source.read_text()
+    assert old in text
+    source.write_text(text.replace(old, new))
+    copy_pin(hub)
+
+
+def copy_pin(hub: Path) -> None:
+    """Re-pin sample's newest version to what its directory holds now."""
+    from ebpf_hub.index.srchash import tree_hash
+
+    path = hub / "index/packages/sample.yaml"
+    lines = path.read_text().splitlines()
+    lines = [
+        f"    tree: {tree_hash(hub / 'sources/sample')}" if line.startswith("    tree:") else line
+        for line in lines
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+EXTRA_PROGRAM = """
+SEC("tracepoint/syscalls/sys_enter_kill")
+int sneaky(void *ctx)
+{
+\treturn 0;
+}
+
+char LICENSE[]"""
+
+SIGNAL_CALL = "\tbpf_ringbuf_submit(e, 0);"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "\nchar LICENSE[]",
+            EXTRA_PROGRAM,
+            "program 'sneaky' (section tracepoint/syscalls/sys_enter_kill) is not declared in programs:",
+        ),
+        (
+            SIGNAL_CALL,
+            SIGNAL_CALL + "\n\tbpf_send_signal(9);",
+            "calls bpf_send_signal, which permissions.helpers does not declare",
+        ),
+        (
+            'SEC("tracepoint/syscalls/sys_enter_execve")',
+            'SEC("tracepoint/syscalls/sys_enter_execveat")',
+            "is declared with section 'tracepoint/syscalls/sys_enter_execve'",
+        ),
+    ],
+    ids=["undeclared-program", "undeclared-helper", "other-section"],
+)
+def test_object_that_hides_something_fails_to_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, expected: str
+) -> None:
+    hub = _hub_with(tmp_path / "hub", "execsnoop")
+    _break(hub, old, new)
+    code = main(["build", "sample", "--root", str(hub), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "sample@1.0.0: the object does not match the package metadata" in err
+    assert expected in err
+
+
+def test_compile_error_shows_the_compiler_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hub = _hub_with(tmp_path / "hub", "execsnoop")
+    _break(hub, "e->ppid = ppid;", "e->ppid = ppid")
+    code = main(["build", "sample", "--root", str(hub), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "execsnoop.bpf.c:" in err and "error: expected ';'" in err
+    assert "sample@1.0.0: execsnoop.bpf.c does not compile (clang exit 1)" in err
+    assert not list((tmp_path / "out").rglob("*.bpf.o"))
+
+
+def test_build_cli_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "syscount", "--root", str(REPO), "--out", str(tmp_path), "--json"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["package"] == "syscount"
+    assert {Path(f).name for f in entry["files"]} == {"syscount.bpf.o", "README.md", "LICENSE"}
+
+
+def test_old_version_is_built_from_git_history(tmp_path: Path) -> None:
+    from hubrepo import add_version, git
+
+    hub = _hub_with(tmp_path / "hub", "execsnoop")
+    git(hub, "init", "-q", "-b", "main")
+    git(hub, "add", "-A")
+    git(hub, "commit", "-q", "-m", "1.0.0")
+    config = load_config(hub)
+    [first] = select_targets(config, None)
+    original = build_version(hub, first.package, first.version, tmp_path / "a").config
+    _break(hub, "e->uid = (__u32)bpf_get_current_uid_gid();", "e->uid = 0;")
+    shutil.copy(hub / "index/packages/sample.yaml", tmp_path / "pinned.yaml")
+    git(hub, "checkout", "-q", "index/packages/sample.yaml")
+    add_version(hub, "sample", "1.1.0")
+    git(hub, "add", "-A")
+    git(hub, "commit", "-q", "-m", "1.1.0")
+    old, new = select_targets(load_config(hub), None)
+    rebuilt = build_version(hub, old.package, old.version, tmp_path / "b").config
+    assert rebuilt["objects"] == original["objects"]
+    assert build_version(hub, new.package, new.version, tmp_path / "c").config["version"] == "1.1.0"
+
+
+@pytest.mark.root
+def test_load_test_shows_the_verifier_refusal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hub = _hub_with(tmp_path / "hub", "execsnoop")
+    _break(hub, "e->ppid = ppid;", "e->ppid = ppid;\n\te->comm[ppid] = 0;")
+    before = _loaded_program_ids()
+    code = main(
+        ["build", "sample", "--root", str(hub), "--out", str(tmp_path / "out"), "--load-test"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "sample@1.0.0: execsnoop.bpf.o does not load into this kernel" in err
+    assert "trace_execve_enter" in err
+    assert _loaded_program_ids() <= before
