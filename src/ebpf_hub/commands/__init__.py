@@ -1,0 +1,1 @@
+"""The `ebpf-hub` subcommands, one module per group; each module has `register(commands)`."""

@@ -1,0 +1,214 @@
+"""Commands that make artifacts: build, publish, keygen."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ebpf_hub.commands.common import add_command, add_root, hub_config, split_spec
+from ebpf_hub.errors import HubError
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from ebpf_hub.build.package import build_version
+    from ebpf_hub.publish.select import select_targets
+
+    config = hub_config(args)
+    if args.changed:
+        targets = select_targets(config, args.changed)
+    else:
+        if not args.package:
+            raise HubError("name a package (NAME[@VERSION]) or pass --changed BASE..HEAD")
+        name, version = split_spec(args.package)
+        targets = [
+            t
+            for t in select_targets(config, None)
+            if t.package.name == name and (version is None or t.version.version == version)
+        ]
+        if not targets:
+            raise HubError(f"{args.package}: no such package version in the index")
+        if version is None:
+            targets = targets[-1:]
+    out = Path(args.out)
+    results = []
+    for target in targets:
+        built = build_version(config.root, target.package, target.version, out / target.label)
+        if args.load_test:
+            from ebpf_hub.build.smoke import load_test
+
+            load_test(built)
+        results.append(
+            {
+                "package": target.package.name,
+                "version": target.version.version,
+                "files": [str(f) for f in built.files],
+            }
+        )
+        print(f"built {target.label}: {', '.join(f.name for f in built.files)}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    if not targets:
+        print("nothing to build: no version added or changed", file=sys.stderr)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from ebpf_hub.oci.keys import load_private_key
+    from ebpf_hub.publish import ledger
+    from ebpf_hub.publish.pipeline import Destination, Outcome, publish_all
+    from ebpf_hub.publish.select import Target, select_targets
+
+    if bool(args.all) == bool(args.changed):
+        raise HubError("pass exactly one of --all or --changed BASE..HEAD")
+    config = hub_config(args)
+    key = None if args.no_sign else load_private_key(Path(args.sign_key) if args.sign_key else None)
+    targets = select_targets(config, None if args.all else args.changed)
+    destination = Destination(args.registry or config.registry, insecure=args.insecure)
+
+    def report(outcome: Outcome | None, target: Target, error: HubError | None) -> None:
+        if outcome is not None:
+            verb = "pushed" if outcome.pushed else "unchanged"
+            print(f"{verb:>9} {outcome.reference} {outcome.digest}", file=sys.stderr)
+        else:
+            print(f"   FAILED {target.label}: {error}", file=sys.stderr)
+
+    outcomes, failures = publish_all(
+        config.root, targets, destination, key, jobs=args.jobs, on_done=report
+    )
+    ledger.record(
+        Path(args.ledger),
+        [(o.target.package.name, o.target.version.version, o.digest, o.size) for o in outcomes],
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "published": [
+                        {
+                            "package": o.target.package.name,
+                            "version": o.target.version.version,
+                            "reference": o.reference,
+                            "digest": o.digest,
+                            "size": o.size,
+                            "pushed": o.pushed,
+                        }
+                        for o in outcomes
+                    ],
+                    "failed": [
+                        {"package": t.package.name, "version": t.version.version, "error": str(e)}
+                        for t, e in failures
+                    ],
+                },
+                indent=2,
+            )
+        )
+    pushed = sum(o.pushed for o in outcomes)
+    print(
+        f"publish: {pushed} pushed, {len(outcomes) - pushed} unchanged, {len(failures)} failed "
+        f"(ledger: {args.ledger})",
+        file=sys.stderr,
+    )
+    if failures:
+        raise HubError(
+            f"{len(failures)} version(s) failed to publish: "
+            + ", ".join(t.label for t, _ in failures)
+        )
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from ebpf_hub.fsutil import write_atomic
+    from ebpf_hub.oci.keys import generate_key_pair
+
+    private, public = Path(f"{args.prefix}.key"), Path(f"{args.prefix}.pub")
+    if private.exists() and not args.force:
+        raise HubError(f"{private} exists; pass --force to replace it")
+    pair = generate_key_pair(None)
+    write_atomic(public, pair.public_pem)
+    write_atomic(private, pair.private_pem)
+    private.chmod(0o600)
+    print(f"wrote {private} (keep it secret) and {public}", file=sys.stderr)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    build = add_command(
+        commands,
+        "build",
+        cmd_build,
+        "compile a package version into CO-RE objects and check them",
+        "Compile NAME[@VERSION] (default: newest) from its pinned sources with clang's BPF "
+        "target, strip DWARF (BTF kept), and check that the object holds no program, hook or "
+        "dangerous helper the metadata does not declare. Builds are reproducible.",
+    )
+    build.add_argument("package", nargs="?", metavar="NAME[@VERSION]")
+    build.add_argument(
+        "--changed",
+        metavar="BASE..HEAD",
+        help="build every version added or changed between two commits",
+    )
+    build.add_argument(
+        "--out",
+        default="build/objects",
+        metavar="DIR",
+        help="output directory (default: build/objects)",
+    )
+    build.add_argument(
+        "--load-test",
+        action="store_true",
+        help="load each built object into the kernel, then unload it (root)",
+    )
+    build.add_argument("--json", action="store_true", help="print what was built as JSON")
+    add_root(build)
+
+    publish = add_command(
+        commands,
+        "publish",
+        cmd_publish,
+        "build and push versions as signed OCI artifacts",
+        "Build each selected version and push it to REGISTRY/NAMESPACE/NAME:VERSION (or an OCI "
+        "layout, oci:DIR), sign its digest in cosign's format, and record digests in the ledger "
+        "that `ebpf-hub index --digests` reads. A version already pushed with the same digest "
+        "is skipped; one with a different digest is refused (versions are immutable). "
+        "Credentials: EBPF_HUB_REGISTRY_USERNAME/PASSWORD or docker's config.json.",
+    )
+    scope = publish.add_mutually_exclusive_group()
+    scope.add_argument("--all", action="store_true", help="every version of every package")
+    scope.add_argument(
+        "--changed",
+        metavar="BASE..HEAD",
+        help="versions added or changed between two commits (the merge)",
+    )
+    publish.add_argument(
+        "--registry",
+        metavar="REGISTRY/NAMESPACE",
+        help="HOST[:PORT]/NAMESPACE or oci:DIR (default: index/hub.yaml's)",
+    )
+    publish.add_argument("--insecure", action="store_true", help="plain HTTP to the registry")
+    publish.add_argument(
+        "--sign-key",
+        metavar="FILE",
+        help="ECDSA P-256 private key (PEM); default: $EBPF_HUB_SIGNING_KEY",
+    )
+    publish.add_argument("--no-sign", action="store_true", help="push without signing")
+    publish.add_argument(
+        "--ledger",
+        default="build/digests.json",
+        metavar="FILE",
+        help="digest ledger to update (default: build/digests.json)",
+    )
+    publish.add_argument("--jobs", type=int, default=4, metavar="N", help="parallel builds")
+    publish.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    add_root(publish)
+
+    keygen = add_command(
+        commands,
+        "keygen",
+        cmd_keygen,
+        "create a signing key pair (cosign-compatible)",
+        "Write PREFIX.key (PKCS#8 PEM, ECDSA P-256, mode 0600) and PREFIX.pub (PKIX PEM).",
+    )
+    keygen.add_argument("prefix", metavar="PREFIX")
+    keygen.add_argument("--force", action="store_true", help="replace an existing key")
