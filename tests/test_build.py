@@ -11,6 +11,7 @@ import pytest
 
 from ebpf_hub.build.package import build_version
 from ebpf_hub.cli import main
+from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import load_config
 from ebpf_hub.index.validate import validate
 from ebpf_hub.oci.artifact import build_artifact
@@ -200,3 +201,32 @@ def test_load_test_shows_the_verifier_refusal(
     assert "sample@1.0.0: execsnoop.bpf.o does not load into this kernel" in err
     assert "trace_execve_enter" in err
     assert _loaded_program_ids() <= before
+
+
+def test_git_source_is_fetched_at_the_pinned_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ebpf_hub.build.source import checkout_sources
+    from ebpf_hub.index.model import Package, Version
+    from hubrepo import git
+
+    monkeypatch.setenv("EBPF_HUB_HOME", str(tmp_path / "home"))
+    upstream = tmp_path / "upstream"
+    shutil.copytree(REPO / "sources" / "syscount", upstream / "bpf")
+    git(upstream, "init", "-q", "-b", "main")
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "-q", "-m", "v1")
+    pinned = git(upstream, "rev-parse", "HEAD").strip()
+    (upstream / "bpf" / "syscount.bpf.c").write_text("/* later work */\n")
+    git(upstream, "commit", "-q", "-am", "v2")
+
+    data = {"name": "syscount", "summary": "x", "license": "GPL-2.0-only", "categories": [],
+            "programs": [], "versions": [],
+            "source": {"git": f"file://{upstream}", "subdir": "bpf"}}
+    package = Package.from_data(data)
+    version = Version(version="1.0.0", created="2026-11-28", changes="x", commit=pinned)
+    fetched = checkout_sources(REPO, package, version, tmp_path / "work")
+    assert (fetched / "syscount.bpf.c").read_bytes() == (REPO / "sources/syscount/syscount.bpf.c").read_bytes()
+    assert sorted(p.name for p in fetched.iterdir()) == ["LICENSE", "README.md", "syscount.bpf.c"]
+
+    missing = Version(version="1.0.1", created="2026-11-28", changes="x", commit="f" * 40)
+    with pytest.raises(HubError, match=r"syscount@1.0.1: cannot fetch commit f{40} from file://"):
+        checkout_sources(REPO, package, missing, tmp_path / "work2")
