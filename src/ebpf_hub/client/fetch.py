@@ -1,0 +1,175 @@
+"""Fetching one artifact by digest, verified, into a directory: what `install` and `pull` share.
+
+In order: the manifest (its bytes must hash to the digest the index pins), the signature
+(cosign format, against the configured public key, naming the repository the publisher
+signed), the manifest's media types, file names and total size, every blob's digest and size,
+and last, for a hub package, that the artifact says it is the package and version the hub
+said. Nothing large is downloaded before the signature checked out.
+Everything goes through the blob cache, so whatever was verified once is reused offline.
+Nothing reaches the output directory unless all of it checked out.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ebpf_hub.client.blobcache import BlobCache, CachingStore
+from ebpf_hub.client.console import warn
+from ebpf_hub.client.settings import PUBLIC_KEY_ENV, Settings
+from ebpf_hub.errors import HubError
+from ebpf_hub.oci.artifact import PulledArtifact, read_artifact
+from ebpf_hub.oci.errors import IntegrityError, NotFoundError, SignatureError
+from ebpf_hub.oci.keys import load_public_key
+from ebpf_hub.oci.layout import LayoutStore
+from ebpf_hub.oci.reference import LayoutReference, Reference
+from ebpf_hub.oci.registry import RegistryStore
+from ebpf_hub.oci.signing import verify
+from ebpf_hub.oci.store import Store
+
+MIB = 1024 * 1024
+MAX_ARTIFACT_SIZE = 256 * MIB  # eBPF objects are kilobytes; this only stops the absurd
+_LOOPBACK = ("localhost", "127.", "[::1]")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where to pull an artifact from, and which repository its signature must name.
+
+    They differ when pulling from a mirror (`--registry`): the bytes come from the mirror,
+    the signature still names the repository the hub published to.
+    """
+
+    location: Reference
+    identity: str
+
+    def pinned(self, digest: str) -> str:
+        """`REPOSITORY@DIGEST`, for messages and records."""
+        return f"{self.location.name}@{digest}"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A verified artifact on disk; `verified` is False when let through unsigned."""
+
+    artifact: PulledArtifact
+    verified: bool
+
+
+def fetch(
+    settings: Settings,
+    source: Source,
+    digest: str,
+    out_dir: Path,
+    *,
+    allow_unsigned: bool,
+    expect: tuple[str, str] | None = None,
+    max_size: int = MAX_ARTIFACT_SIZE,
+) -> Fetched:
+    """Verify the artifact `digest` of `source` and write its files into `out_dir`.
+
+    `expect` is the (name, version) the artifact's config must carry. `out_dir` must not
+    exist or be empty; it receives every file at once, or nothing.
+    """
+    where = source.pinned(digest)
+    remote = partial(open_remote, source, settings)  # opened on the first cache miss only
+    with CachingStore(BlobCache(), source.location.name, remote) as view:
+        view.get_manifest(digest)  # first, so that a digest the registry lacks says so plainly
+        verified = _check_signature(
+            view,
+            identity=source.identity,
+            digest=digest,
+            where=where,
+            settings=settings,
+            allow_unsigned=allow_unsigned,
+        )
+        artifact = read_artifact(view, where, digest, out_dir, max_size)
+    if expect is not None:
+        found = (artifact.config.get("name"), artifact.config.get("version"))
+        if found != expect:
+            shutil.rmtree(out_dir, ignore_errors=True)
+            raise IntegrityError(
+                f"{where} is {found[0]} {found[1]}, not {expect[0]} {expect[1]} as the hub "
+                "says; the hub index and the registry disagree, do not use it (report it to "
+                "the hub)"
+            )
+    return Fetched(artifact, verified)
+
+
+def resolve_tag(settings: Settings, source: Source, tag: str) -> str:
+    """The digest `tag` names in `source` now (always asked of the registry: tags move)."""
+    digest = open_remote(source, settings).resolve(tag)
+    if digest is None:
+        raise NotFoundError(
+            f"{source.location.name}:{tag} not found; check the tag, or pull by digest"
+        )
+    return digest
+
+
+def open_remote(source: Source, settings: Settings) -> Store:
+    """The store `source` points at, with the client's timeout and retries.
+
+    Registries on a loopback address are spoken to in plain HTTP, as docker does for
+    127.0.0.0/8: a local registry rarely has a certificate, and its traffic never leaves
+    the machine. Every other registry needs HTTPS.
+    """
+    location = source.location
+    if isinstance(location, LayoutReference):
+        return LayoutStore(location.path)
+    return RegistryStore(
+        location.host,
+        location.repository,
+        insecure=location.host.startswith(_LOOPBACK),
+        timeout=settings.timeout,
+        retries=settings.retries,
+    )
+
+
+def _check_signature(
+    view: CachingStore,
+    *,
+    identity: str,
+    digest: str,
+    where: str,
+    settings: Settings,
+    allow_unsigned: bool,
+) -> bool:
+    """True if a signature verifies; False if the trust policy lets it through without one."""
+    if settings.public_key is None:
+        if not allow_unsigned:
+            raise HubError(
+                f"cannot verify {where}: no public key is configured; set {PUBLIC_KEY_ENV} or "
+                "pass --public-key FILE (the hub's signing key), or --allow-unsigned to skip "
+                "verification"
+            )
+        warn(f"{where} is not verified: no public key is configured (--allow-unsigned)")
+        return False
+    key = load_public_key(settings.public_key)
+    try:
+        _verify(view, identity, digest, key)
+    except SignatureError as exc:
+        if allow_unsigned or not settings.require_signatures:
+            warn(f"{exc}; using it unverified, as --allow-unsigned (or require_signatures) allows")
+            return False
+        raise SignatureError(
+            f"{exc}; refusing it: check --public-key / {PUBLIC_KEY_ENV} (the hub's key), or "
+            "pass --allow-unsigned to accept it anyway"
+        ) from None
+    return True
+
+
+def _verify(view: CachingStore, identity: str, digest: str, key: ec.EllipticCurvePublicKey) -> None:
+    """`verify`, asked again of the registry if a cached signature did not verify.
+
+    The cached signature manifest may predate a re-signing with a new key.
+    """
+    try:
+        verify(view, identity, digest, key)
+    except SignatureError:
+        if not view.refresh_tags():
+            raise
+        verify(view, identity, digest, key)

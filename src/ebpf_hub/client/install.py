@@ -1,0 +1,296 @@
+"""Installing, upgrading and removing packages: resolve, fetch verified, commit, under a lock.
+
+A version is resolved through `packages/<name>.json` (one small file, not the whole index),
+fetched by the digest the hub pins (`ebpf_hub.client.fetch` verifies everything), written to
+a new directory beside the installed one and committed by atomically replacing the package's
+record (`ebpf_hub.client.installed`). All of it happens under a per-package file lock, so
+concurrent installs of one package queue up, and the later ones find it installed. Any
+failure sweeps away what the attempt wrote: the previous install, if any, is left as it was.
+
+The OCI and network stack (`fetch`, `ebpf_hub.oci`: requests, cryptography) is imported only
+by the functions that download: `ensure_installed`, which the runner calls before every run,
+then costs nothing but reading a record when the package is installed already.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import semver
+
+from ebpf_hub.client.console import warn
+from ebpf_hub.client.hubindex import HubIndex
+from ebpf_hub.client.installed import (
+    InstalledPackage,
+    delete,
+    find_installed,
+    installed_package,
+    list_installed,
+    package_dir,
+    sweep,
+    write_record,
+)
+from ebpf_hub.client.resolve import parse_spec, resolve
+from ebpf_hub.client.settings import Settings
+from ebpf_hub.errors import HubError
+from ebpf_hub.paths import data_dir
+
+if TYPE_CHECKING:
+    from ebpf_hub.client.fetch import Fetched, Source
+
+LOCK_TIMEOUT = 600.0  # seconds to wait for another client working on the same package
+
+
+@dataclass(frozen=True)
+class Installed:
+    """The outcome of an install: `changed` is False when that digest was installed already."""
+
+    package: InstalledPackage
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade` would do to one installed package (`entry` None: nothing to do)."""
+
+    current: InstalledPackage
+    entry: dict[str, Any] | None = None  # the version entry of packages/<name>.json
+    error: str | None = None  # why it cannot be checked (e.g. gone from the hub)
+
+    @property
+    def target(self) -> str | None:
+        """The version it would move to."""
+        return self.entry["version"] if self.entry else None
+
+
+def install(settings: Settings, text: str, *, allow_unsigned: bool = False) -> Installed:
+    """Install `NAME[@VERSION]`: the newest release, a line (`@1.2`) or an exact version."""
+    name, spec = parse_spec(text)
+    with HubIndex(settings) as hub:
+        package = hub.package(name)
+    resolution = resolve(package, spec)
+    if resolution.warning:
+        warn(resolution.warning)
+    line = spec if spec is not None and spec.count(".") < 2 else None
+    return _install_version(settings, name, resolution.version, line, allow_unsigned)
+
+
+def ensure_installed(
+    settings: Settings, text: str, allow_unsigned: bool = False
+) -> InstalledPackage:
+    """The installed package `NAME[@VERSION]` names, installing it first if needed.
+
+    An installed version that satisfies the spec is used as it is, with no network at all.
+    """
+    name, spec = parse_spec(text)
+    current = _current(name)
+    if current is not None and _satisfies(name, current.version, spec):
+        return current
+    return install(settings, text, allow_unsigned=allow_unsigned).package
+
+
+def plan_upgrades(settings: Settings, names: list[str]) -> list[Upgrade]:
+    """For each named installed package (none named: all), the newest version allowed.
+
+    Allowed means: a release (not yanked, not a prerelease) within the line the package was
+    installed with (`install NAME@1.2` stays on 1.2.x), newer than the installed one.
+    """
+    installed = [installed_package(name) for name in names] if names else list_installed()
+    plans = []
+    with HubIndex(settings) as hub:
+        for current in installed:
+            try:
+                entry = resolve(hub.package(current.name), current.spec).version
+            except HubError as exc:
+                plans.append(Upgrade(current, error=str(exc)))
+                continue
+            newer = semver.Version.parse(entry["version"]) > semver.Version.parse(current.version)
+            plans.append(Upgrade(current, entry if newer else None))
+    return plans
+
+
+def apply_upgrade(settings: Settings, plan: Upgrade, *, allow_unsigned: bool = False) -> Installed:
+    """Install the version `plan` chose, keeping the installed line."""
+    if plan.entry is None:
+        return Installed(plan.current, changed=False)
+    current = plan.current
+    return _install_version(settings, current.name, plan.entry, current.spec, allow_unsigned)
+
+
+def remove(name: str) -> InstalledPackage | None:
+    """Uninstall `name`, leaving nothing of it; returns what was installed (None if damaged)."""
+    with package_lock(name):
+        current = _current(name)
+        if current is None and not package_dir(name).exists():
+            raise HubError(f"{name} is not installed; `ebpf-hub list` shows what is")
+        delete(name)
+    return current
+
+
+def pull(settings: Settings, text: str, out_dir: Path, *, allow_unsigned: bool = False) -> Fetched:
+    """Fetch an artifact, verified as install does, into `out_dir` (which must be empty).
+
+    `text` is a reference by tag or digest (`HOST/NS/NAME:TAG`, `...@sha256:HEX`,
+    `oci:DIR:TAG`), whose signature must name that repository; or `NAME[@VERSION]`,
+    resolved through the hub like `install`.
+    """
+    from ebpf_hub.client.fetch import Source, fetch, resolve_tag
+    from ebpf_hub.oci.reference import LAYOUT_PREFIX, parse_reference
+
+    if not text.startswith(LAYOUT_PREFIX) and "/" not in text:
+        name, spec = parse_spec(text)
+        with HubIndex(settings) as hub:
+            entry = resolve(hub.package(name), spec).version
+        digest = _published_digest(name, entry)
+        source = hub_source(settings, name, entry)
+        return fetch(
+            settings,
+            source,
+            digest,
+            out_dir,
+            allow_unsigned=allow_unsigned,
+            expect=(name, entry["version"]),
+            max_size=_size_limit(entry),
+        )
+    reference = parse_reference(text)
+    source = Source(reference, reference.name)
+    if reference.digest is not None:
+        digest = reference.digest
+    elif reference.tag is not None:
+        digest = resolve_tag(settings, source, reference.tag)
+    else:
+        raise HubError(f"{text!r} names no version: add :TAG or @sha256:DIGEST")
+    return fetch(settings, source, digest, out_dir, allow_unsigned=allow_unsigned)
+
+
+def hub_source(settings: Settings, name: str, entry: dict[str, Any]) -> Source:
+    """Where a hub version is pulled from and which repository its signature must name.
+
+    The index's `ref` is `REGISTRY/NAMESPACE/NAME:VERSION`; the signature names
+    `REGISTRY/NAMESPACE/NAME` as `ebpf-hub publish` parsed it, and the bytes come from the
+    configured registry (a mirror) if there is one, else from the index's.
+    """
+    from ebpf_hub.client.fetch import Source
+    from ebpf_hub.oci.reference import parse_reference
+
+    suffix = f"/{name}:{entry['version']}"
+    if not entry["ref"].endswith(suffix):
+        raise HubError(
+            f"the hub lists {entry['ref']!r} for {name} {entry['version']}, which is not "
+            f"REGISTRY{suffix}; report it to the hub"
+        )
+    index_registry = entry["ref"][: -len(suffix)]
+    identity = parse_reference(f"{index_registry}/{name}").name
+    location = parse_reference(f"{settings.registry_for(index_registry).rstrip('/')}/{name}")
+    return Source(location, identity)
+
+
+@contextmanager
+def package_lock(name: str) -> Iterator[None]:
+    """Hold the lock of one package: installs, upgrades and removals of it take turns.
+
+    The lock files live in `data_dir()/locks` and stay there (empty): deleting a lock file
+    that another process may be waiting on would let two of them in.
+    """
+    from filelock import FileLock, Timeout
+
+    path = data_dir() / "locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path), timeout=LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise HubError(
+            f"another ebpf-hub has been working on {name} for {LOCK_TIMEOUT:.0f} s (lock "
+            f"{path}); wait for it to finish, then try again"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _install_version(
+    settings: Settings, name: str, entry: dict[str, Any], line: str | None, allow_unsigned: bool
+) -> Installed:
+    from ebpf_hub.client.fetch import fetch
+    from ebpf_hub.oci.digest import check_digest
+
+    digest = _published_digest(name, entry)
+    source = hub_source(settings, name, entry)
+    with package_lock(name):
+        current = _current(name)
+        if current is not None and current.digest == digest:
+            return Installed(current, changed=False)
+        content = package_dir(name) / check_digest(digest)
+        try:
+            shutil.rmtree(content, ignore_errors=True)  # left by an interrupted install
+            fetched = fetch(
+                settings,
+                source,
+                digest,
+                content,
+                allow_unsigned=allow_unsigned,
+                expect=(name, entry["version"]),
+                max_size=_size_limit(entry),
+            )
+            installed = write_record(
+                content,
+                fetched.artifact.config,
+                list(fetched.artifact.files),
+                name=name,
+                version=entry["version"],
+                digest=digest,
+                installed=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                reference=source.pinned(digest),
+                verified=fetched.verified,
+                spec=line,
+            )
+        except BaseException:
+            sweep(name, keep=current.path.name if current is not None else None)
+            raise
+        sweep(name, keep=content.name)
+    return Installed(installed, changed=True)
+
+
+def _published_digest(name: str, entry: dict[str, Any]) -> str:
+    digest: str | None = entry["digest"]
+    if digest is None:
+        raise HubError(
+            f"{name} {entry['version']} is not published yet (the hub lists no digest for it); "
+            f"try again later, or pick another version (`ebpf-hub info {name}`)"
+        )
+    return digest
+
+
+def _size_limit(entry: dict[str, Any]) -> int:
+    """The index's size of the version caps what is downloaded for it."""
+    from ebpf_hub.client.fetch import MAX_ARTIFACT_SIZE
+
+    size: int | None = entry["size"]
+    return min(size, MAX_ARTIFACT_SIZE) if size else MAX_ARTIFACT_SIZE
+
+
+def _current(name: str) -> InstalledPackage | None:
+    """The installed version, or None if none is (or its record is damaged: reinstall)."""
+    try:
+        return find_installed(name)
+    except HubError:
+        return None
+
+
+def _satisfies(name: str, version: str, spec: str | None) -> bool:
+    """Whether an installed `version` is one `spec` selects, by the rules of `resolve`."""
+    if spec is None:
+        return True
+    try:
+        resolve({"name": name, "versions": [{"version": version, "yanked": None}]}, spec)
+    except HubError:
+        return False
+    return True

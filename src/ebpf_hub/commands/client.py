@@ -1,0 +1,417 @@
+"""Commands of the package manager: search, info, install, list, upgrade, remove, pull.
+
+Each handler calls one function of `ebpf_hub.client` and prints its result: tables and
+details for people on stdout, `--json` for scripts, progress and warnings on stderr. Imports
+happen inside the handlers, so `list` never loads the network stack and `search` never loads
+the OCI one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ebpf_hub.commands.common import add_command
+
+if TYPE_CHECKING:
+    from ebpf_hub.client.install import Upgrade
+    from ebpf_hub.client.installed import InstalledPackage
+    from ebpf_hub.client.settings import Settings
+
+_DIGEST_SHOWN = 19  # "sha256:" and 12 hex digits, as in docker's short ids
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from ebpf_hub.client.hubindex import HubIndex
+    from ebpf_hub.client.search import search
+
+    with HubIndex(settings_from(args)) as hub:
+        matches = search(hub.summaries(), args.term, args.category)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "name": m.name,
+                    "latest": m.package["latest"],
+                    "summary": m.package["summary"],
+                    "categories": m.package["categories"],
+                    "keywords": m.package["keywords"],
+                    "match": m.reason,
+                }
+                for m in matches
+            ]
+        )
+    elif matches:
+        _print_table(
+            ("NAME", "LATEST", "SUMMARY"),
+            [(m.name, m.package["latest"] or "-", m.package["summary"]) for m in matches],
+        )
+    else:
+        scope = f" in category {args.category!r}" if args.category else ""
+        print(f"no package matches {args.term!r}{scope}", file=sys.stderr)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from ebpf_hub.client.hubindex import HubIndex
+    from ebpf_hub.client.installed import find_installed
+    from ebpf_hub.client.resolve import parse_spec, resolve
+    from ebpf_hub.errors import HubError
+
+    name, spec = parse_spec(args.package)
+    with HubIndex(settings_from(args)) as hub:
+        package = hub.package(name)
+    try:
+        selected: dict[str, Any] | None = resolve(package, spec).version
+    except HubError:
+        if spec is not None:
+            raise
+        selected = None  # nothing installable by default: still worth describing
+    installed = find_installed(name)
+    if args.json:
+        _print_json(
+            {
+                **package,
+                "selected": selected["version"] if selected else None,
+                "installed": installed.to_json() if installed else None,
+            }
+        )
+    else:
+        print(_describe(package, selected, installed))
+    return 0
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from ebpf_hub.client.install import install
+
+    outcome = install(settings_from(args), args.package, allow_unsigned=args.allow_unsigned)
+    package = outcome.package
+    if outcome.changed:
+        _say(f"installed {package.name} {package.version} ({_short(package.digest)})")
+    else:
+        _say(f"{package.name} {package.version} ({_short(package.digest)}) is already installed")
+    if args.json:
+        _print_json(package.to_json())
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ebpf_hub.client.installed import list_installed
+
+    packages = list_installed()
+    if args.json:
+        _print_json([package.to_json() for package in packages])
+    elif packages:
+        _print_table(
+            ("NAME", "VERSION", "DIGEST", "INSTALLED", "VERIFIED"),
+            [
+                (
+                    p.name,
+                    p.version,
+                    _short(p.digest),
+                    p.installed.replace("T", " ").replace("Z", ""),
+                    "yes" if p.verified else "NO",
+                )
+                for p in packages
+            ],
+        )
+    else:
+        print("no package installed; find one with `ebpf-hub search TERM`", file=sys.stderr)
+    return 0
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from ebpf_hub.client.install import apply_upgrade, plan_upgrades
+    from ebpf_hub.errors import HubError
+
+    settings = settings_from(args)
+    plans = plan_upgrades(settings, args.names)
+    report = []
+    for plan in plans:
+        error, done = plan.error, False
+        if plan.target is not None and not args.dry_run:
+            try:
+                apply_upgrade(settings, plan, allow_unsigned=args.allow_unsigned)
+                done = True
+            except HubError as exc:
+                error = str(exc)
+        report.append(
+            {
+                "name": plan.current.name,
+                "from": plan.current.version,
+                "to": plan.target,
+                "upgraded": done,
+                "error": error,
+            }
+        )
+        line = _upgrade_line(plan, done, error)
+        if args.dry_run and plan.target is not None and not args.json:
+            print(line)
+        else:
+            _say(line)
+    if args.json:
+        _print_json(report)
+    if not plans:
+        _say("no package installed; nothing to upgrade")
+    return 1 if any(entry["error"] for entry in report) else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from ebpf_hub.client.install import remove
+
+    removed = remove(args.name)
+    _say(f"removed {args.name} {removed.version}" if removed else f"removed {args.name}")
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from ebpf_hub.client.install import pull
+
+    out = Path(args.out)
+    fetched = pull(settings_from(args), args.reference, out, allow_unsigned=args.allow_unsigned)
+    artifact = fetched.artifact
+    _say(
+        f"pulled {args.reference} ({_short(artifact.digest)}) into {out}: "
+        + ", ".join(path.name for path in artifact.files)
+    )
+    if args.json:
+        _print_json(
+            {
+                "reference": args.reference,
+                "digest": artifact.digest,
+                "verified": fetched.verified,
+                "files": [str(path) for path in artifact.files],
+                "config": artifact.config,
+            }
+        )
+    return 0
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from the options `add_client_options` added (flags win over everything)."""
+    from ebpf_hub.client.settings import Settings
+
+    return Settings.load(
+        hub_url=getattr(args, "hub", None),
+        registry=getattr(args, "registry", None),
+        public_key=getattr(args, "public_key", None),
+    )
+
+
+def add_client_options(
+    sub: argparse.ArgumentParser,
+    *,
+    hub: bool = True,
+    registry: bool = False,
+    trust: bool = False,
+) -> None:
+    """The options shared by the client commands: where the hub is, what to trust, --json."""
+    if hub:
+        sub.add_argument(
+            "--hub",
+            metavar="URL",
+            help="where the hub's api/v1/ is served (or a directory); default: $EBPF_HUB_URL, "
+            "the config file, else the public hub",
+        )
+    if registry:
+        sub.add_argument(
+            "--registry",
+            metavar="REF",
+            help="pull from REGISTRY/NAMESPACE or oci:DIR instead of the registry the index "
+            "names (a mirror); signatures must still name the index's; default: "
+            "$EBPF_HUB_REGISTRY",
+        )
+    if trust:
+        sub.add_argument(
+            "--public-key",
+            metavar="FILE",
+            help="the hub's signing public key (PEM); default: $EBPF_HUB_PUBLIC_KEY or the "
+            "config file",
+        )
+        sub.add_argument(
+            "--allow-unsigned",
+            action="store_true",
+            help="accept an artifact whose signature is missing or cannot be verified "
+            "(with a warning)",
+        )
+    sub.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    search = add_command(
+        commands,
+        "search",
+        cmd_search,
+        "find packages by name, summary, keyword or category",
+        "Rank the hub's packages against TERM: exact name, then name prefix, then words of the "
+        "summary and keywords, then similar names. With no TERM, list every package (of "
+        "--category). The index is cached; a repeat search costs a 304, and an unreachable hub "
+        "falls back to the cache with a notice.",
+    )
+    search.add_argument("term", nargs="?", default="", metavar="TERM")
+    search.add_argument("--category", metavar="C", help="only packages of this category")
+    add_client_options(search)
+
+    info = add_command(
+        commands,
+        "info",
+        cmd_info,
+        "show what a package does, needs and may do, before installing it",
+        "Show NAME's versions (yanked ones marked), kernel requirements, programs and their "
+        "attach points, permissions (dangerous helpers included), license, source and the "
+        "digest of the version that `install NAME[@VERSION]` would install.",
+    )
+    info.add_argument("package", metavar="NAME[@VERSION]")
+    add_client_options(info)
+
+    install = add_command(
+        commands,
+        "install",
+        cmd_install,
+        "install a package version, verified",
+        "Install NAME (the newest release), NAME@1.2 (the newest 1.2.x) or NAME@1.2.3 (exactly; "
+        "a yanked version only this way). The artifact is pulled by the digest the hub pins, "
+        "its signature checked against the hub's public key, every blob checked, and the "
+        "files installed atomically. Blobs are cached: a re-install needs no network.",
+    )
+    install.add_argument("package", metavar="NAME[@VERSION]")
+    add_client_options(install, registry=True, trust=True)
+
+    listing = add_command(
+        commands,
+        "list",
+        cmd_list,
+        "list installed packages",
+        "List installed packages: name, version, digest, install time, and whether the "
+        "signature was verified.",
+    )
+    add_client_options(listing, hub=False)
+
+    upgrade = add_command(
+        commands,
+        "upgrade",
+        cmd_upgrade,
+        "upgrade installed packages to their newest release",
+        "Upgrade each NAME (default: every installed package) to the newest release that is "
+        "newer than the installed one; a package installed as NAME@1.2 stays on 1.2.x.",
+    )
+    upgrade.add_argument("names", nargs="*", metavar="NAME")
+    upgrade.add_argument("--dry-run", action="store_true", help="only print what would change")
+    add_client_options(upgrade, registry=True, trust=True)
+
+    remove = add_command(
+        commands,
+        "remove",
+        cmd_remove,
+        "uninstall a package",
+        "Remove NAME's files and record. Cached blobs stay in the cache for a quick re-install.",
+    )
+    remove.add_argument("name", metavar="NAME")
+
+    pull = add_command(
+        commands,
+        "pull",
+        cmd_pull,
+        "download an artifact, verified, into a directory",
+        "Pull REF (HOST/NAMESPACE/NAME:TAG, ...@sha256:DIGEST, oci:DIR:TAG, or a hub package "
+        "NAME[@VERSION]) into the empty or new directory DIR, verified as install verifies: "
+        "the signature must name REF's repository.",
+    )
+    pull.add_argument("reference", metavar="REF")
+    pull.add_argument("--out", required=True, metavar="DIR", help="directory to write")
+    add_client_options(pull, registry=True, trust=True)
+
+
+def _describe(
+    package: dict[str, Any], selected: dict[str, Any] | None, installed: InstalledPackage | None
+) -> str:
+    """The text of `info`: the package, then its versions, then the selected version."""
+    requires, permissions = package["requires"], package["permissions"]
+    source = package["source"]
+    rows = [
+        ("license", package["license"]),
+        ("source", source.get("git") or f"{source.get('path')} (in the hub repository)"),
+        ("homepage", package.get("homepage", "-")),
+        ("categories", ", ".join(package["categories"])),
+        ("keywords", ", ".join(package.get("keywords", [])) or "-"),
+        ("requires", _requirements(requires)),
+        ("permissions", _permissions(permissions)),
+        ("installed", f"{installed.version} ({_short(installed.digest)})" if installed else "no"),
+    ]
+    lines = [f"{package['name']}: {package['summary']}", ""]
+    lines += [f"  {label:<12} {value}" for label, value in rows]
+    lines += ["", "programs:"]
+    lines += [
+        f"  {p['name']:<24} {p['attach'] or '?':<14} {p['section']}" for p in package["programs"]
+    ]
+    lines += ["", "versions (newest first):"]
+    for entry in reversed(package["versions"]):
+        state = f"yanked: {entry['yanked']}" if entry["yanked"] else ""
+        digest = _short(entry["digest"]) if entry["digest"] else "not published yet"
+        lines.append(f"  {entry['version']:<12} {entry['created']}  {digest:<20} {state}".rstrip())
+    if selected is not None:
+        pin = selected["commit"] or selected["tree"]
+        lines += [
+            "",
+            f"version {selected['version']}:",
+            f"  {'digest':<12} {selected['digest'] or 'not published yet'}",
+            f"  {'reference':<12} {selected['pinned'] or selected['ref']}",
+            f"  {'source pin':<12} {pin}",
+            f"  {'changes':<12} {selected['changes']}",
+            f"  {'install':<12} ebpf-hub install {package['name']}@{selected['version']}",
+        ]
+    return "\n".join(lines)
+
+
+def _requirements(requires: dict[str, Any]) -> str:
+    parts = [f"Linux >= {requires['kernel']}"]
+    if requires.get("btf", True):
+        parts.append("kernel BTF")
+    parts.append("/".join(requires.get("architectures", ["x86_64"])))
+    capabilities = requires.get("capabilities")
+    if capabilities:
+        parts.append("capabilities " + ", ".join(capabilities))
+    return "; ".join(parts)
+
+
+def _permissions(permissions: dict[str, Any]) -> str:
+    parts = ["attaches to " + ", ".join(permissions["attach"])]
+    if permissions.get("reads_user_memory"):
+        parts.append("reads process memory")
+    if permissions.get("drops_packets"):
+        parts.append("may drop or redirect packets")
+    helpers = permissions.get("helpers")
+    parts.append("dangerous helpers: " + (", ".join(helpers) if helpers else "none"))
+    return "; ".join(parts)
+
+
+def _upgrade_line(plan: Upgrade, done: bool, error: str | None) -> str:
+    current = plan.current
+    if error:
+        return f"{current.name}: cannot upgrade: {error}"
+    if plan.target is None:
+        return f"{current.name} {current.version} is up to date"
+    verb = "upgraded" if done else "would upgrade"
+    return f"{verb} {current.name} {current.version} -> {plan.target}"
+
+
+def _short(digest: str) -> str:
+    return digest[:_DIGEST_SHOWN] + "…"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=True))
+
+
+def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        print("  ".join(cells).rstrip())
