@@ -3,8 +3,6 @@ as root, attached, fed real events and packets, then checked gone with bpftool."
 
 from __future__ import annotations
 
-import ctypes
-import json
 import os
 import signal
 import socket
@@ -13,25 +11,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ebpf_hub.run.loader import (
-    AttachError,
-    AttachTargets,
-    LoadedObject,
-    LoaderError,
-    LoadError,
-    _attach_tc_clsact,
-    has_kernel_btf,
-    has_kprobes,
-    kernel_version,
-    probe_helper,
-    probe_prog_type,
-)
+from ebpf_hub.errors import HubError
+from ebpf_hub.run.attach import AttachTargets, attach_tc_clsact
+from ebpf_hub.run.errors import AttachError, LoaderError, LoadError
+from ebpf_hub.run.host import has_kernel_btf, has_kprobes, kernel_version
+from ebpf_hub.run.loader import LoadedObject
+from ebpf_hub.run.probes import probe_helper, probe_map_type, probe_prog_type
+from kernelstate import assert_gone, held_prog_ids, links_of, prog_ids, wait_for
+from vethpair import VethPair, netns, send_udp, veth_pair
 
 pytestmark = [
     pytest.mark.root,
@@ -41,7 +33,6 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "loader"
 INCLUDE = ROOT / "src" / "ebpf_hub" / "build" / "include"
-CLONE_NEWNET = 0x40000000
 BPF_FUNC_MAP_LOOKUP_ELEM = 1
 
 
@@ -84,41 +75,6 @@ def _run_all(commands: list[str]) -> None:
         assert job.returncode == 0, f"{command}: {err.decode()}"
 
 
-# --- kernel state, as bpftool sees it ---
-
-
-def _bpftool(*args: str) -> list[dict[str, object]]:
-    out = subprocess.run(["bpftool", *args, "-j"], check=True, capture_output=True).stdout
-    return json.loads(out or b"[]")  # type: ignore[no-any-return]
-
-
-def prog_ids(*names: str) -> set[int]:
-    """Ids of the loaded programs, or of those with one of `names` (the test programs' names
-    fit the kernel's 15 characters)."""
-    return {
-        int(str(p["id"])) for p in _bpftool("prog", "list") if not names or p.get("name") in names
-    }
-
-
-def links_of(progs: set[int]) -> set[int]:
-    return {
-        int(str(link["id"])) for link in _bpftool("link", "list") if link.get("prog_id") in progs
-    }
-
-
-def assert_gone(progs: set[int], links: set[int]) -> None:
-    assert progs, "the test saw no program of its own loaded"
-    assert not progs & prog_ids(), "programs still loaded after close"
-    assert not links & {int(str(link["id"])) for link in _bpftool("link", "list")}
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 # --- tracepoint, ring buffer, perf buffer, parameters ---
 
 Exec = tuple[int, int, int, bytes]  # pid, ppid, tag, comm
@@ -141,14 +97,13 @@ def run_execs(count: int) -> list[int]:
 
 
 def test_tracepoint_ring_and_perf_buffers_then_nothing_left(build: Path) -> None:
-    before = prog_ids()
     ring: list[Exec] = []
     perf: list[Exec] = []
     with LoadedObject.open(build / "exec_events.bpf.o") as obj:
         assert [(p.name, p.type) for p in obj.programs()] == [("ebh_exec", "tracepoint")]
         obj.load()
         obj.attach_all()
-        ours = prog_ids() - before
+        ours = held_prog_ids()
         links = links_of(ours)
         assert links, "the tracepoint is attached through a bpf link"
         ring_buffer = obj.events("events", lambda r: ring.append(decode_exec(r)))
@@ -227,7 +182,6 @@ except KeyboardInterrupt:
 
 
 def test_sigint_during_poll_detaches_everything(build: Path) -> None:
-    before = prog_ids()
     child = subprocess.Popen(
         [sys.executable, "-c", SIGINT_SCRIPT, str(build / "exec_events.bpf.o")],
         stdin=subprocess.PIPE,
@@ -239,7 +193,7 @@ def test_sigint_during_poll_detaches_everything(build: Path) -> None:
     watchdog.start()
     try:
         assert child.stdout.readline() == "ready\n"
-        ours = prog_ids() - before
+        ours = held_prog_ids(child.pid)
         links = links_of(ours)
         assert links
         child.send_signal(signal.SIGINT)
@@ -256,13 +210,12 @@ def test_sigint_during_poll_detaches_everything(build: Path) -> None:
 
 def test_uprobes_by_section_and_by_explicit_symbol(build: Path) -> None:
     target = build / "uprobe_target"
-    before = prog_ids()
     records: list[tuple[int, int, int]] = []
     targets = AttachTargets(uprobe=f"{target}:ebh_target_fn")
     with LoadedObject.open(build / "uprobe.bpf.o", targets=targets) as obj:
         obj.load()
         obj.attach_all()
-        ours = prog_ids() - before
+        ours = held_prog_ids()
         links = links_of(ours)
         events = obj.events("events", lambda r: records.append(struct.unpack("<IIq", r)))
         child = subprocess.run([target], check=True, capture_output=True, text=True)
@@ -283,46 +236,10 @@ def test_bare_uprobe_without_target_fails_before_load(build: Path) -> None:
 # --- XDP, TC and cgroup ---
 
 
-@contextmanager
-def netns(name: str) -> Iterator[None]:
-    """Run the body in network namespace `name` (this thread only), then come back."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    with Path("/proc/self/ns/net").open() as home, Path(f"/run/netns/{name}").open() as there:
-        assert libc.setns(there.fileno(), CLONE_NEWNET) == 0, os.strerror(ctypes.get_errno())
-        try:
-            yield
-        finally:
-            assert libc.setns(home.fileno(), CLONE_NEWNET) == 0
-
-
 @pytest.fixture
-def veth() -> Iterator[tuple[str, str]]:
-    """Namespaces A and B joined by a veth pair, 169.254.77.1/30 in A and .2/30 in B."""
-    ns_a, ns_b = f"ebh-a-{os.getpid()}", f"ebh-b-{os.getpid()}"
-    commands = [
-        f"ip netns add {ns_a}",
-        f"ip netns add {ns_b}",
-        f"ip link add ebh0 netns {ns_a} type veth peer name ebh1 netns {ns_b}",
-        f"ip -n {ns_a} addr add 169.254.77.1/30 dev ebh0",
-        f"ip -n {ns_b} addr add 169.254.77.2/30 dev ebh1",
-        f"ip -n {ns_a} link set ebh0 up",
-        f"ip -n {ns_b} link set ebh1 up",
-    ]
-    try:
-        for command in commands:
-            subprocess.run(command.split(), check=True)
-        yield ns_a, ns_b
-    finally:
-        for ns in (ns_a, ns_b):
-            subprocess.run(["ip", "netns", "del", ns], check=False, stderr=subprocess.DEVNULL)
-
-
-def send_udp(ns: str, count: int) -> None:
-    with netns(ns):
-        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    with sender:
-        for _ in range(count):
-            sender.sendto(b"ebpf-hub", ("169.254.77.2", 9))
+def veth() -> Iterator[VethPair]:
+    with veth_pair("ld") as pair:
+        yield pair
 
 
 def possible_cpus() -> int:
@@ -338,16 +255,15 @@ def packets(obj: LoadedObject, slot: int) -> int:
     return sum(struct.unpack("<Q", value)[0] for value in per_cpu)
 
 
-def test_xdp_and_tc_count_packets_on_a_veth(build: Path, veth: tuple[str, str]) -> None:
-    ns_a, ns_b = veth
-    before = prog_ids()
+def test_xdp_and_tc_count_packets_on_a_veth(build: Path, veth: VethPair) -> None:
+    ns_a, ns_b = veth.sender, veth.receiver
     with (
         netns(ns_b),
         LoadedObject.open(build / "net_count.bpf.o", targets=AttachTargets(iface="ebh1")) as obj,
     ):
         obj.load()
         obj.attach_all()
-        ours = prog_ids() - before
+        ours = held_prog_ids()
         links = links_of(ours)
         assert len(links) == 2, "XDP and TC (tcx) are both bpf links"
         info = obj.map("counts").info
@@ -365,10 +281,10 @@ def test_xdp_and_tc_count_packets_on_a_veth(build: Path, veth: tuple[str, str]) 
     assert_gone(ours, links)
 
 
-def test_legacy_clsact_filter_is_removed_with_its_qdisc(build: Path, veth: tuple[str, str]) -> None:
+def test_legacy_clsact_filter_is_removed_with_its_qdisc(build: Path, veth: VethPair) -> None:
     """attach_all() uses tcx on this kernel; the clsact fallback for kernels before 6.6 is
     driven directly."""
-    ns_a, ns_b = veth
+    ns_a, ns_b = veth.sender, veth.receiver
 
     def tc(*args: str) -> str:
         return subprocess.run(
@@ -381,7 +297,7 @@ def test_legacy_clsact_filter_is_removed_with_its_qdisc(build: Path, veth: tuple
     ):
         obj.load()
         prog = next(p for p in obj.programs() if p.name == "ebh_tc")
-        attached = _attach_tc_clsact(prog.fd, socket.if_nametoindex("ebh1"))
+        attached = attach_tc_clsact(prog.fd, socket.if_nametoindex("ebh1"))
         try:
             assert "clsact" in tc("qdisc", "show", "dev", "ebh1")
             assert "ebh_tc" in tc("filter", "show", "dev", "ebh1", "ingress")
@@ -413,14 +329,13 @@ def cgroup2_root() -> Path:
 def test_cgroup_program_counts_egress_of_its_cgroup(build: Path) -> None:
     cgroup = cgroup2_root() / f"ebh-test-{os.getpid()}"
     cgroup.mkdir()
-    before = prog_ids()
     try:
         with LoadedObject.open(
             build / "cgroup_count.bpf.o", targets=AttachTargets(cgroup=str(cgroup))
         ) as obj:
             obj.load()
             obj.attach_all()
-            ours = prog_ids() - before
+            ours = held_prog_ids()
             links = links_of(ours)
             assert dict(obj.map("egress").items()) == {}
             send = (
@@ -497,13 +412,15 @@ def test_host_probes() -> None:
         probe_prog_type("nonsense")
     with pytest.raises(LoaderError, match="cannot probe 'tracing'"):
         probe_prog_type("tracing")
+    assert probe_map_type("ringbuf")
+    assert issubclass(LoaderError, HubError), "the CLI prints loader errors as one line"
 
 
 def test_tracefs_is_mounted_when_missing() -> None:
     """In a private mount namespace, so the host's tracefs stays as it is."""
     script = (
         "umount -l /sys/kernel/tracing; test ! -d /sys/kernel/tracing/events || exit 3; "
-        f"{sys.executable} -c 'from ebpf_hub.run.loader import ensure_tracefs; ensure_tracefs()'"
+        f"{sys.executable} -c 'from ebpf_hub.run.host import ensure_tracefs; ensure_tracefs()'"
         " && test -d /sys/kernel/tracing/events"
     )
     result = subprocess.run(

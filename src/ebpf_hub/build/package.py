@@ -32,17 +32,26 @@ class BuiltVersion:
 
 def build_version(root: Path, package: Package, version: Version, out_dir: Path) -> BuiltVersion:
     """Build `version` of `package` into `out_dir` (objects, README.md, LICENSE)."""
+    with tempfile.TemporaryDirectory(prefix="ebpf-hub-src-") as scratch:
+        source = checkout_sources(root, package, version, Path(scratch))
+        return build_sources(source, package, version, out_dir)
+
+
+def build_sources(source: Path, package: Package, version: Version, out_dir: Path) -> BuiltVersion:
+    """Build `version` of `package` from the sources in `source` into `out_dir`.
+
+    `build_version` checks out what a version pins first; a package directory being
+    developed (`ebpf-hub build DIR`) is built as it is.
+    """
     label = f"{package.name}@{version.version}"
     tools = toolchain()
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ebpf-hub-src-") as scratch:
-        source = checkout_sources(root, package, version, Path(scratch))
-        objects = compile_objects(tools, source, out_dir, label)
-        documents = [
-            shutil.copyfile(source / name, out_dir / name)
-            for name in DOCUMENTS
-            if (source / name).is_file()
-        ]
+    objects = compile_objects(tools, source, out_dir, label)
+    documents = [
+        shutil.copyfile(source / name, out_dir / name)
+        for name in DOCUMENTS
+        if (source / name).is_file()
+    ]
     infos = [(path.name, inspect_object(path)) for path in objects]
     check_declarations(package, label, infos)
     config = artifact_config(package, version, tools, infos)

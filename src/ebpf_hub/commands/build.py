@@ -12,6 +12,10 @@ from ebpf_hub.errors import HubError
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from ebpf_hub.commands.develop import cmd_build_dir, is_package_dir
+
+    if is_package_dir(args.package):
+        return cmd_build_dir(args)
     from ebpf_hub.build.package import build_version
     from ebpf_hub.publish.select import select_targets
 
@@ -31,7 +35,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             raise HubError(f"{args.package}: no such package version in the index")
         if version is None:
             targets = targets[-1:]
-    out = Path(args.out)
+    out = Path(args.out or "build/objects")
     results = []
     for target in targets:
         built = build_version(config.root, target.package, target.version, out / target.label)
@@ -60,6 +64,10 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from ebpf_hub.publish.pipeline import Destination, Outcome, publish_all
     from ebpf_hub.publish.select import Target, select_targets
 
+    if args.directory:
+        from ebpf_hub.commands.develop import cmd_publish_dir
+
+        return cmd_publish_dir(args)
     if bool(args.all) == bool(args.changed):
         raise HubError("pass exactly one of --all or --changed BASE..HEAD")
     config = hub_config(args)
@@ -77,10 +85,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     outcomes, failures = publish_all(
         config.root, targets, destination, key, jobs=args.jobs, on_done=report
     )
-    ledger.record(
-        Path(args.ledger),
-        [(o.target.package.name, o.target.version.version, o.digest, o.size) for o in outcomes],
-    )
+    ledger.record(Path(args.ledger), outcomes)
     if args.json:
         print(
             json.dumps(
@@ -143,7 +148,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "target, strip DWARF (BTF kept), and check that the object holds no program, hook or "
         "dangerous helper the metadata does not declare. Builds are reproducible.",
     )
-    build.add_argument("package", nargs="?", metavar="NAME[@VERSION]")
+    build.add_argument("package", nargs="?", metavar="NAME[@VERSION] | DIR")
     build.add_argument(
         "--changed",
         metavar="BASE..HEAD",
@@ -151,9 +156,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     build.add_argument(
         "--out",
-        default="build/objects",
         metavar="DIR",
-        help="output directory (default: build/objects)",
+        help="output directory (default: build/objects, or DIR/build for a package directory)",
     )
     build.add_argument(
         "--load-test",
@@ -173,6 +177,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "that `ebpf-hub index --digests` reads. A version already pushed with the same digest "
         "is skipped; one with a different digest is refused (versions are immutable). "
         "Credentials: EBPF_HUB_REGISTRY_USERNAME/PASSWORD or docker's config.json.",
+    )
+    publish.add_argument(
+        "directory", nargs="?", metavar="DIR", help="a package directory (ebpf-hub init) to publish"
     )
     scope = publish.add_mutually_exclusive_group()
     scope.add_argument("--all", action="store_true", help="every version of every package")

@@ -363,6 +363,13 @@ def _describe(
             f"  {'changes':<12} {selected['changes']}",
             f"  {'install':<12} ebpf-hub install {package['name']}@{selected['version']}",
         ]
+        parameters = selected.get("parameters") or []
+        if parameters:
+            lines += ["", f"parameters (ebpf-hub run {package['name']} --param NAME=VALUE):"]
+            lines += [
+                f"  {p['name']:<24} {p['type']:<14} default {json.dumps(p['default'])}"
+                for p in parameters
+            ]
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from ebpf_hub.index.model import Package, Version
 API_VERSION = 1
 API_DIR = Path("api/v1")
 
-# name -> version -> {"digest": "sha256:…", "size": N}, as recorded by `ebpf-hub publish`.
+# name -> version -> {"digest", "size", "parameters"}, as recorded by `ebpf-hub publish`.
 Digests = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
@@ -100,6 +100,7 @@ def _version_entry(
         "digest": digest,
         "size": published.get("size"),
         "pinned": f"{repository}@{digest}" if digest else None,
+        "parameters": published.get("parameters"),
     }
 
 

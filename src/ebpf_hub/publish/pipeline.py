@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ebpf_hub.build.package import build_version
+from ebpf_hub.build.package import BuiltVersion, build_version
 from ebpf_hub.errors import HubError
 from ebpf_hub.oci.artifact import build_artifact, push_artifact
 from ebpf_hub.oci.reference import parse_reference
@@ -41,31 +42,68 @@ class Outcome:
     digest: str
     size: int
     pushed: bool
+    parameters: tuple[dict[str, Any], ...] = ()
+
+
+def parameter_summary(config: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The parameters (`const volatile` globals) of a built version, as the index lists them."""
+    found = {
+        p["name"]: {
+            "name": p["name"],
+            "type": p["type"]["type"]
+            .removeprefix("const ")
+            .removeprefix("volatile ")
+            .removeprefix("const "),
+            "default": p["default"],
+        }
+        for obj in config["objects"]
+        for p in obj["parameters"]
+    }
+    return tuple(found[name] for name in sorted(found))
 
 
 def publish_one(
     root: Path, target: Target, destination: Destination, key: ec.EllipticCurvePrivateKey | None
 ) -> Outcome:
-    reference = parse_reference(destination.reference(target.package.name, target.version.version))
     with tempfile.TemporaryDirectory(prefix="ebpf-hub-build-") as scratch:
         built = build_version(root, target.package, target.version, Path(scratch))
-        artifact = build_artifact(
-            list(built.files),
-            built.config,
-            title=target.package.name,
-            version=target.version.version,
-            description=target.package.summary,
-            licenses=target.package.license,
-            source=target.package.source.get("git") or target.package.raw.get("homepage"),
-            revision=target.version.commit or target.version.tree,
-            created=target.version.created,
-        )
-        store = open_store(reference, insecure=destination.insecure, create=True)
-        result = push_artifact(store, artifact, target.version.version)
+        return publish_built(built, destination, key)
+
+
+def publish_built(
+    built: BuiltVersion, destination: Destination, key: ec.EllipticCurvePrivateKey | None
+) -> Outcome:
+    """Push a built version (its files must still exist) as an artifact and sign it.
+
+    The hub's publish builds from pinned sources first (`publish_one`); an author's
+    `ebpf-hub publish DIR` builds the package directory and pushes it here the same way.
+    """
+    package, version = built.package, built.version
+    reference = parse_reference(destination.reference(package.name, version.version))
+    artifact = build_artifact(
+        list(built.files),
+        built.config,
+        title=package.name,
+        version=version.version,
+        description=package.summary,
+        licenses=package.license,
+        source=package.source.get("git") or package.raw.get("homepage"),
+        revision=version.commit or version.tree,
+        created=version.created,
+    )
+    store = open_store(reference, insecure=destination.insecure, create=True)
+    result = push_artifact(store, artifact, version.version)
     if key is not None:
         sign(store, reference.name, result.digest, key)
     size = len(artifact.manifest) + len(artifact.config) + sum(d.size for d, _ in artifact.layers)
-    return Outcome(target, str(reference), result.digest, size, result.manifest_pushed)
+    return Outcome(
+        Target(package, version),
+        str(reference),
+        result.digest,
+        size,
+        result.manifest_pushed,
+        parameter_summary(built.config),
+    )
 
 
 def publish_all(

@@ -82,6 +82,31 @@ class BpfTcOpts(_Opts):
     )
 
 
+class BpfProgLoadOpts(_Opts):
+    _fields_ = (
+        ("sz", c_size_t),
+        ("attempts", c_int),
+        ("expected_attach_type", c_int),
+        ("prog_btf_fd", c_uint),
+        ("prog_flags", c_uint),
+        ("prog_ifindex", c_uint),
+        ("kern_version", c_uint),
+        ("attach_btf_id", c_uint),
+        ("attach_prog_fd", c_uint),
+        ("attach_btf_obj_fd", c_uint),
+        ("fd_array", c_void_p),
+        ("func_info", c_void_p),
+        ("func_info_cnt", c_uint),
+        ("func_info_rec_size", c_uint),
+        ("line_info", c_void_p),
+        ("line_info_cnt", c_uint),
+        ("line_info_rec_size", c_uint),
+        ("log_level", c_uint),
+        ("log_size", c_uint),
+        ("log_buf", c_void_p),
+    )
+
+
 class BtfType(ctypes.Structure):
     """struct btf_type: `info` holds vlen (bits 0-15) and kind (bits 24-28)."""
 
@@ -96,6 +121,8 @@ class BtfVarSecinfo(ctypes.Structure):
 
 # --- constants ---
 
+BTF_KIND_TYPEDEF = 8
+BTF_KIND_FUNC = 12
 BTF_KIND_DATASEC = 15
 BPF_TC_INGRESS = 1 << 0
 BPF_TC_EGRESS = 1 << 1
@@ -119,6 +146,16 @@ bpf_object__next_program = _fn("bpf_object__next_program", c_void_p, c_void_p, c
 bpf_object__next_map = _fn("bpf_object__next_map", c_void_p, c_void_p, c_void_p)
 bpf_object__find_map_by_name = _fn("bpf_object__find_map_by_name", c_void_p, c_void_p, c_char_p)
 bpf_object__btf = _fn("bpf_object__btf", c_void_p, c_void_p)
+bpf_prog_load = _fn(
+    "bpf_prog_load",
+    c_int,
+    c_int,
+    c_char_p,
+    c_char_p,
+    c_char_p,
+    c_size_t,
+    ctypes.POINTER(BpfProgLoadOpts),
+)
 
 bpf_program__name = _fn("bpf_program__name", c_char_p, c_void_p)
 bpf_program__section_name = _fn("bpf_program__section_name", c_char_p, c_void_p)
@@ -157,6 +194,7 @@ bpf_map_lookup_elem = _fn("bpf_map_lookup_elem", c_int, c_int, c_void_p, c_void_
 btf__find_by_name_kind = _fn("btf__find_by_name_kind", c_int, c_void_p, c_char_p, c_uint)
 btf__type_by_id = _fn("btf__type_by_id", ctypes.POINTER(BtfType), c_void_p, c_uint)
 btf__name_by_offset = _fn("btf__name_by_offset", c_char_p, c_void_p, c_uint)
+btf__load_vmlinux_btf = _fn("btf__load_vmlinux_btf", c_void_p)
 
 ring_buffer__new = _fn(
     "ring_buffer__new", c_void_p, c_int, RING_BUFFER_SAMPLE_FN, c_void_p, c_void_p
@@ -164,6 +202,7 @@ ring_buffer__new = _fn(
 ring_buffer__poll = _fn("ring_buffer__poll", c_int, c_void_p, c_int)
 ring_buffer__consume = _fn("ring_buffer__consume", c_int, c_void_p)
 ring_buffer__free = _fn("ring_buffer__free", None, c_void_p)
+ring_buffer__epoll_fd = _fn("ring_buffer__epoll_fd", c_int, c_void_p)
 perf_buffer__new = _fn(
     "perf_buffer__new",
     c_void_p,
@@ -177,12 +216,16 @@ perf_buffer__new = _fn(
 perf_buffer__poll = _fn("perf_buffer__poll", c_int, c_void_p, c_int)
 perf_buffer__consume = _fn("perf_buffer__consume", c_int, c_void_p)
 perf_buffer__free = _fn("perf_buffer__free", None, c_void_p)
+perf_buffer__epoll_fd = _fn("perf_buffer__epoll_fd", c_int, c_void_p)
 
 libbpf_num_possible_cpus = _fn("libbpf_num_possible_cpus", c_int)
 libbpf_probe_bpf_prog_type = _fn("libbpf_probe_bpf_prog_type", c_int, c_int, c_void_p)
 libbpf_probe_bpf_helper = _fn("libbpf_probe_bpf_helper", c_int, c_int, c_int, c_void_p)
+libbpf_probe_bpf_map_type = _fn("libbpf_probe_bpf_map_type", c_int, c_int, c_void_p)
 libbpf_bpf_prog_type_str = _fn("libbpf_bpf_prog_type_str", c_char_p, c_int)
 libbpf_bpf_map_type_str = _fn("libbpf_bpf_map_type_str", c_char_p, c_int)
+libbpf_bpf_attach_type_str = _fn("libbpf_bpf_attach_type_str", c_char_p, c_int)
+libbpf_version_string = _fn("libbpf_version_string", c_char_p)
 _libbpf_strerror = _fn("libbpf_strerror", c_int, c_int, c_char_p, c_size_t)
 _libbpf_set_print = _fn("libbpf_set_print", c_void_p, _PRINT_FN)
 

@@ -1,0 +1,242 @@
+"""Commands for package authors: init, test, submit; and `build DIR` / `publish DIR`, which
+the `build` and `publish` commands hand over to when given a package directory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ebpf_hub.commands.common import add_command
+from ebpf_hub.errors import HubError
+
+if TYPE_CHECKING:
+    from ebpf_hub.build.package import BuiltVersion
+    from ebpf_hub.develop.project import Project
+
+
+def is_package_dir(argument: str | None) -> bool:
+    """Whether a command's argument names a package directory (one holding ebpf-hub.yaml)."""
+    from ebpf_hub.develop.project import is_package_dir as check
+
+    return argument is not None and check(Path(argument))
+
+
+def _build(project: Project, out: Path) -> BuiltVersion:
+    from ebpf_hub.develop.release import build_project, current_pin
+
+    pin, reason = current_pin(project)
+    if pin is None:
+        print(f"note: this build pins no commit: {reason}", file=sys.stderr)
+    return build_project(project, out, pin)
+
+
+def cmd_build_dir(args: argparse.Namespace) -> int:
+    """`ebpf-hub build DIR`: compile the directory into DIR/build (or --out)."""
+    from ebpf_hub.develop.project import load_project
+
+    project = load_project(Path(args.package))
+    built = _build(project, Path(args.out) if args.out else project.directory / "build")
+    if args.load_test:
+        from ebpf_hub.build.smoke import load_test
+
+        load_test(built)
+    files = [str(f) for f in built.files]
+    print(f"built {project.name}@{built.version.version}: {', '.join(files)}", file=sys.stderr)
+    if args.json:
+        print(
+            json.dumps(
+                [{"package": project.name, "version": built.version.version, "files": files}],
+                indent=2,
+            )
+        )
+    return 0
+
+
+def cmd_publish_dir(args: argparse.Namespace) -> int:
+    """`ebpf-hub publish DIR --registry R`: build the committed directory, push and sign it."""
+    from ebpf_hub.develop.project import load_project
+    from ebpf_hub.develop.release import publish_project
+    from ebpf_hub.oci.keys import load_private_key
+    from ebpf_hub.publish import ledger
+    from ebpf_hub.publish.pipeline import Destination
+
+    if args.all or args.changed:
+        raise HubError(
+            "--all and --changed select versions of the hub; a directory publishes itself"
+        )
+    if not args.registry:
+        raise HubError("pass --registry HOST[:PORT]/NAMESPACE (or oci:DIR) to publish to")
+    project = load_project(Path(args.directory))
+    key = None if args.no_sign else load_private_key(Path(args.sign_key) if args.sign_key else None)
+    outcome = publish_project(project, Destination(args.registry, insecure=args.insecure), key)
+    version = outcome.target.version.version
+    ledger.record(Path(args.ledger), [outcome])
+    verb = "pushed" if outcome.pushed else "unchanged"
+    print(f"{verb} {outcome.reference} {outcome.digest}", file=sys.stderr)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "package": project.name,
+                    "version": version,
+                    "reference": outcome.reference,
+                    "digest": outcome.digest,
+                    "size": outcome.size,
+                    "pushed": outcome.pushed,
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from ebpf_hub.develop.scaffold import USERSPACES, init_package, kinds
+
+    if args.list:
+        for kind in kinds():
+            print(f"{kind.name:<11} {kind.summary}")
+            print(f"{'':<11} hooks: {', '.join(kind.sections)}; output: {kind.output}")
+        print(f"user space (--userspace): {', '.join(USERSPACES)}")
+        return 0
+    if not args.directory or not args.template:
+        raise HubError("pass DIR and --template KIND (ebpf-hub init --list shows the kinds)")
+    directory = Path(args.directory)
+    written = init_package(directory, args.template, args.userspace, args.name)
+    for path in written:
+        print(path)
+    print(
+        f"created {len(written)} files in {directory}; next: ebpf-hub build {directory}, "
+        f"then sudo ebpf-hub test {directory} (see {directory / 'README.md'})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from ebpf_hub.develop.livetest import live_test
+    from ebpf_hub.develop.project import load_project
+
+    project = load_project(Path(args.directory))
+    with tempfile.TemporaryDirectory(prefix="ebpf-hub-test-") as scratch:
+        built = _build(project, Path(scratch))
+        result = live_test(project.directory, built, iface=args.iface, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    for obj in result.objects:
+        print(f"{obj.file}: attached {', '.join(obj.programs)}", file=sys.stderr)
+        if obj.events:
+            print(
+                f"  {obj.events} event(s), the first: {json.dumps(obj.first_event)}",
+                file=sys.stderr,
+            )
+        for name, count in obj.counts.items():
+            print(
+                f"  map {name}: {count} non-zero entr{'y' if count == 1 else 'ies'}",
+                file=sys.stderr,
+            )
+    if not result.ok:
+        hint = (
+            "does ./trigger cause what the program watches?"
+            if result.triggered
+            else "add an executable ./trigger that causes what the program watches"
+        )
+        raise HubError(f"{result.label}: no event and no count in {result.seconds:.1f} s; {hint}")
+    print(
+        f"ok {result.label}: loaded, attached, produced output, detached ({result.seconds:.1f} s)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from ebpf_hub.develop.project import load_project
+    from ebpf_hub.develop.submit import submit
+    from ebpf_hub.index.config import find_root
+
+    root = Path(args.hub_root).resolve() if args.hub_root else find_root(Path.cwd().resolve())
+    result = submit(load_project(Path(args.directory)), root, args.remote)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"wrote {result.path} ({result.version} at {result.commit[:12]}); it passes "
+        f"ebpf-hub validate. Commit it on a branch of the hub and open a pull request.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    init = add_command(
+        commands,
+        "init",
+        cmd_init,
+        "create a package directory from a template",
+        "Create DIR with a working package of the chosen kind: the eBPF program, its manifest "
+        "ebpf-hub.yaml (the fields of an index entry), a trigger for `ebpf-hub test`, README, "
+        "LICENSE, .gitignore and a GitHub workflow that builds, tests and publishes it; with "
+        "--userspace, a loader of its own in C (libbpf skeleton), Go (cilium/ebpf) or Python.",
+    )
+    init.add_argument("directory", nargs="?", metavar="DIR")
+    init.add_argument("--template", metavar="KIND", help="kind of package (see --list)")
+    init.add_argument(
+        "--userspace",
+        default="none",
+        metavar="LANG",
+        help="none (default: ebpf-hub run shows the output), c, go or python",
+    )
+    init.add_argument("--name", metavar="NAME", help="package name (default: DIR's name)")
+    init.add_argument("--list", action="store_true", help="describe the template kinds")
+
+    test = add_command(
+        commands,
+        "test",
+        cmd_test,
+        "build a package directory, load, attach and trigger it, check it produces output",
+        "Build DIR, load every object into the kernel (the verifier runs), attach every "
+        "program, run DIR/trigger if there is one (again each second), and pass once an event "
+        "or a non-zero count of an output map appears; everything is detached on return. Root.",
+    )
+    test.add_argument("directory", metavar="DIR")
+    test.add_argument(
+        "--iface",
+        default="lo",
+        metavar="NAME",
+        help="interface for XDP and TC programs (default: lo)",
+    )
+    test.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for output (default: 10)",
+    )
+    test.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    submit = add_command(
+        commands,
+        "submit",
+        cmd_submit,
+        "write the hub's index entry for a package directory, pinned and validated",
+        "Write HUB/index/packages/NAME.yaml from DIR's manifest: its newest version pinned to "
+        "the commit DIR is at, its source the https URL of the git remote; versions the hub "
+        "already lists stay as they are. The result is checked with the hub's validator; then "
+        "commit it on a branch of the hub and open a pull request.",
+    )
+    submit.add_argument("directory", metavar="DIR")
+    submit.add_argument(
+        "--hub-root",
+        metavar="PATH",
+        help="the hub checkout (default: the one containing the current directory)",
+    )
+    submit.add_argument(
+        "--remote",
+        default="origin",
+        metavar="NAME",
+        help="git remote the hub fetches from (default: origin)",
+    )

@@ -1,0 +1,221 @@
+"""Package parameters from the command line, typed from the object's BTF.
+
+A package's parameters are its `const volatile` globals (see ebpf_hub.h). Users set them
+two ways, which mix freely (the later assignment of a name wins):
+
+    ebpf-hub run opensnoop --param target_pid=1234 --param failed_only=true
+    ebpf-hub run opensnoop -- --target-pid 1234 --failed-only
+
+After `--`, dashes in a name stand for underscores, a boolean given alone is true and
+`--no-NAME` makes it false. A value must fit the C type: integers in range (decimal or
+0x/0o/0b), booleans as true/false/yes/no/on/off/1/0, enums by enumerator name or number,
+char arrays as text that leaves room for the final NUL, ipv4_addr_t/ipv6_addr_t as
+addresses.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Callable, Mapping, Sequence
+
+from ebpf_hub.bpfobj import Layout, Parameter
+from ebpf_hub.run.errors import ParamError
+
+Assignment = tuple[str, str]
+
+_TRUE = frozenset({"1", "true", "yes", "on", "y"})
+_FALSE = frozenset({"0", "false", "no", "off", "n"})
+_FLOAT_CODES = {4: "<f", 8: "<d"}
+
+
+def normalize(name: str) -> str:
+    """`min-us` and `min_us` name the same parameter (C names have no dashes)."""
+    return name.replace("-", "_")
+
+
+def parse_param_options(options: Sequence[str]) -> list[Assignment]:
+    """The values of repeated `--param NAME=VALUE` options."""
+    assignments = []
+    for option in options:
+        name, sep, value = option.partition("=")
+        if not sep or not name:
+            raise ParamError(f"--param {option!r}: expected NAME=VALUE, e.g. target_pid=1234")
+        assignments.append((normalize(name), value))
+    return assignments
+
+
+def parse_extra_args(args: Sequence[str], known: Mapping[str, Parameter]) -> list[Assignment]:
+    """The words after `--`: `--name value`, `--name=value`, `--flag`, `--no-flag`."""
+    assignments = []
+    words = list(args)
+    while words:
+        word = words.pop(0)
+        if not word.startswith("--") or len(word) == 2:
+            raise ParamError(
+                f"unexpected {word!r} after '--': parameters are given as --NAME VALUE"
+            )
+        name, sep, value = word[2:].partition("=")
+        name = normalize(name)
+        if sep:
+            assignments.append((name, value))
+        elif _is_bool(known.get(name)) and (not words or words[0].startswith("--")):
+            assignments.append((name, "true"))
+        elif name.startswith("no_") and _is_bool(known.get(name[3:])):
+            assignments.append((name[3:], "false"))
+        elif not words:
+            raise ParamError(f"--{word[2:]} needs a value after it")
+        else:
+            assignments.append((name, words.pop(0)))
+    return assignments
+
+
+def _is_bool(param: Parameter | None) -> bool:
+    return param is not None and param.type.kind == "bool"
+
+
+def describe(param: Parameter) -> str:
+    """`target_pid (pid_t, default 0)`: how errors and listings show a parameter."""
+    default = param.default
+    shown = str(default).lower() if isinstance(default, bool) else repr(default)
+    return f"{param.name} ({type_name(param.type)}, default {shown})"
+
+
+def type_name(layout: Layout) -> str:
+    """The C type without the `const volatile` every parameter carries."""
+    words = [w for w in layout.type.split() if w not in ("const", "volatile")]
+    return " ".join(words)
+
+
+def encode_parameters(
+    assignments: Sequence[Assignment], objects: Sequence[Sequence[Parameter]]
+) -> list[dict[str, bytes]]:
+    """For each object, the encoded value of each assigned parameter it declares.
+
+    A name is set in every object that declares it; a name no object declares is an error
+    that lists the parameters there are.
+    """
+    encoded: list[dict[str, bytes]] = [{} for _ in objects]
+    for name, value in assignments:
+        found = False
+        for values, params in zip(encoded, objects, strict=True):
+            for param in params:
+                if param.name == name:
+                    values[name] = encode_value(param, value)
+                    found = True
+        if not found:
+            raise ParamError(_unknown(name, [p for params in objects for p in params]))
+    return encoded
+
+
+def _unknown(name: str, params: Sequence[Parameter]) -> str:
+    if not params:
+        return f"unknown parameter {name!r}: this package has no parameters"
+    listed = ", ".join(describe(p) for p in sorted(params, key=lambda p: p.name))
+    return f"unknown parameter {name!r}; the parameters are: {listed}"
+
+
+def encode_value(param: Parameter, text: str) -> bytes:
+    """`text` as the bytes of `param`'s C type, or a ParamError saying what fits."""
+    layout = param.type
+    encoder = _ENCODERS.get(layout.kind)
+    if encoder is None:
+        raise ParamError(
+            f"parameter {param.name} is a {type_name(layout)} ({layout.kind}): "
+            "it cannot be set from the command line"
+        )
+    try:
+        return encoder(layout, text.strip())
+    except ValueError as exc:
+        raise ParamError(f"parameter {param.name} ({type_name(layout)}): {exc}") from None
+
+
+def _parse_int(text: str) -> int:
+    for base in (10, 0):
+        try:
+            return int(text, base)
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not an integer")
+
+
+def _int_bytes(layout: Layout, value: int, signed: bool) -> bytes:
+    bits = 8 * layout.size
+    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    if not low <= value <= high:
+        raise ValueError(f"{value} is out of range {low}..{high}")
+    return value.to_bytes(layout.size, "little", signed=signed)
+
+
+def _encode_int(layout: Layout, text: str) -> bytes:
+    return _int_bytes(layout, _parse_int(text), layout.kind == "int")
+
+
+def _encode_bool(layout: Layout, text: str) -> bytes:
+    word = text.lower()
+    if word not in _TRUE | _FALSE:
+        raise ValueError(f"{text!r} is not a boolean: use true or false")
+    return _int_bytes(layout, word in _TRUE, False)
+
+
+def _encode_char(layout: Layout, text: str) -> bytes:
+    raw = text.encode()
+    if len(raw) == 1:
+        return raw
+    return _int_bytes(layout, _parse_int(text), True)
+
+
+def _encode_enum(layout: Layout, text: str) -> bytes:
+    for enumerator in layout.values:
+        if enumerator.name == text:
+            value = enumerator.value
+            break
+    else:
+        try:
+            value = _parse_int(text)
+        except ValueError:
+            names = ", ".join(v.name for v in layout.values)
+            raise ValueError(f"{text!r} is not one of {names}") from None
+    # clang 14 stores a negative enumerator as its unsigned pattern: accept both readings.
+    return _int_bytes(layout, value % (1 << 8 * layout.size), False)
+
+
+def _encode_string(layout: Layout, text: str) -> bytes:
+    raw = text.encode()
+    if len(raw) >= layout.size:
+        raise ValueError(f"{text!r} is {len(raw)} bytes; at most {layout.size - 1} fit")
+    return raw.ljust(layout.size, b"\0")
+
+
+def _encode_address(family: int) -> Callable[[Layout, str], bytes]:
+    def encode(_layout: Layout, text: str) -> bytes:
+        try:
+            return socket.inet_pton(family, text)
+        except OSError:
+            kind = "IPv4" if family == socket.AF_INET else "IPv6"
+            raise ValueError(f"{text!r} is not an {kind} address") from None
+
+    return encode
+
+
+def _encode_float(layout: Layout, text: str) -> bytes:
+    code = _FLOAT_CODES.get(layout.size)
+    if code is None:
+        raise ValueError(f"floats of {layout.size} bytes are not supported")
+    try:
+        return struct.pack(code, float(text))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+_ENCODERS: dict[str, Callable[[Layout, str], bytes]] = {
+    "int": _encode_int,
+    "uint": _encode_int,
+    "bool": _encode_bool,
+    "char": _encode_char,
+    "enum": _encode_enum,
+    "string": _encode_string,
+    "ipv4": _encode_address(socket.AF_INET),
+    "ipv6": _encode_address(socket.AF_INET6),
+    "float": _encode_float,
+}

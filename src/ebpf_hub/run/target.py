@@ -1,0 +1,120 @@
+"""What `ebpf-hub run` runs: a package's config and its objects, wherever they come from.
+
+- `NAME[@VERSION]`: an installed package (installed first if needed, by ebpf_hub.client);
+- `PATH` to a `.bpf.o` file, or to a directory of objects (`ebpf-hub build`'s output);
+- `PATH` to a package's source directory (`*.bpf.c`), compiled with the hub's toolchain.
+
+For a path, the config is the artifact config in `config.json` beside the objects (an
+unpacked artifact), else the package's metadata in the hub checkout around the path, else
+nothing but a name: the runner then derives permissions from the objects and prints events
+only, as no map is declared an output.
+
+A word is a path when it contains a `/` (`./mypkg`, `build/objects/x`), a name otherwise,
+as with container images.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.index.config import CONFIG_FILE as HUB_CONFIG
+from ebpf_hub.index.config import PACKAGES_DIR
+from ebpf_hub.index.document import DocumentError, load_document
+
+if TYPE_CHECKING:
+    from ebpf_hub.client.settings import Settings
+
+CONFIG_FILE = "config.json"
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """A runnable package: `config` has the artifact config's keys (a local one may lack
+    `requires`, `permissions` or `output`: they are then derived from the objects)."""
+
+    label: str
+    config: Mapping[str, Any]
+    objects: tuple[Path, ...]
+
+
+def is_path(spec: str) -> bool:
+    return "/" in spec or spec in (".", "..")
+
+
+@contextmanager
+def open_target(
+    spec: str, settings: Callable[[], Settings], allow_unsigned: bool = False
+) -> Iterator[RunTarget]:
+    """The target `spec` names; a compiled source directory lives as long as the block.
+    `settings` is called only for a package name (a path needs no hub)."""
+    if not is_path(spec):
+        yield installed_target(spec, settings(), allow_unsigned)
+        return
+    path = Path(spec)
+    if path.is_file():
+        yield RunTarget(str(path), _metadata(path.parent, _stem(path)), (path,))
+    elif not path.is_dir():
+        raise HubError(f"{spec}: no such file or directory")
+    elif objects := tuple(sorted(path.glob("*.bpf.o"))):
+        yield RunTarget(str(path), _metadata(path, path.resolve().name), objects)
+    elif sorted(path.glob("*.bpf.c")):
+        with tempfile.TemporaryDirectory(prefix="ebpf-hub-run-") as out:
+            config = _metadata(path, path.resolve().name)
+            yield RunTarget(str(path), config, _compile(path, Path(out)))
+    else:
+        raise HubError(f"{spec}: no *.bpf.o or *.bpf.c file here: nothing to run")
+
+
+def _stem(path: Path) -> str:
+    return path.name.removesuffix(".o").removesuffix(".bpf")
+
+
+def _metadata(directory: Path, name: str) -> dict[str, Any]:
+    """The artifact config beside the objects, else the package's metadata in the hub
+    checkout around `directory` (`build/objects/NAME@VERSION`, `sources/NAME`), else a
+    name."""
+    config_file = directory / CONFIG_FILE
+    if config_file.is_file():
+        return _read_config(config_file)
+    name = name.partition("@")[0]
+    for root in directory.resolve().parents:
+        metadata = root / PACKAGES_DIR / f"{name}.yaml"
+        if (root / HUB_CONFIG).is_file() and metadata.is_file():
+            try:
+                return load_document(metadata, str(PACKAGES_DIR / metadata.name)).data
+            except DocumentError as exc:
+                raise HubError(str(exc)) from None
+    return {"name": name}
+
+
+def _read_config(config_file: Path) -> dict[str, Any]:
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise HubError(f"{config_file}: not a readable artifact config ({exc})") from None
+    if not isinstance(config, dict):
+        raise HubError(f"{config_file}: not an artifact config (a JSON object)")
+    return config
+
+
+def _compile(source: Path, out: Path) -> tuple[Path, ...]:
+    from ebpf_hub.build.compile import compile_objects
+    from ebpf_hub.build.toolchain import toolchain
+
+    return tuple(compile_objects(toolchain(), source, out, str(source)))
+
+
+def installed_target(spec: str, settings: Settings, allow_unsigned: bool) -> RunTarget:
+    """NAME[@VERSION] from the local install, pulled and verified first if needed."""
+    from ebpf_hub.client.install import ensure_installed
+
+    installed = ensure_installed(settings, spec, allow_unsigned)
+    label = f"{installed.name}@{installed.version}"
+    return RunTarget(label, installed.config, tuple(installed.objects))
