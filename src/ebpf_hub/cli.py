@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from ebpf_hub import __version__
-from ebpf_hub.commands import build, client, develop, index, run
+from ebpf_hub.commands import build, client, develop, index, run, site
 from ebpf_hub.errors import HubError
 
-COMMAND_GROUPS = (index, build, client, develop, run)
+COMMAND_GROUPS = (index, build, client, run, develop, site)
 
 
 def build_parser() -> argparse.ArgumentParser:

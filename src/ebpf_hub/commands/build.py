@@ -74,6 +74,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     key = None if args.no_sign else load_private_key(Path(args.sign_key) if args.sign_key else None)
     targets = select_targets(config, None if args.all else args.changed)
     destination = Destination(args.registry or config.registry, insecure=args.insecure)
+    if args.seed_ledger:
+        ledger.seed(Path(args.ledger), f"{config.site_url.rstrip('/')}/api/v1/digests.json")
 
     def report(outcome: Outcome | None, target: Target, error: HubError | None) -> None:
         if outcome is not None:
@@ -205,6 +207,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="build/digests.json",
         metavar="FILE",
         help="digest ledger to update (default: build/digests.json)",
+    )
+    publish.add_argument(
+        "--seed-ledger",
+        action="store_true",
+        help="start a missing ledger from the deployed site's api/v1/digests.json (site_url of "
+        "index/hub.yaml), so the index keeps the digests of versions this run does not publish",
     )
     publish.add_argument("--jobs", type=int, default=4, metavar="N", help="parallel builds")
     publish.add_argument("--json", action="store_true", help="print the outcome as JSON")

@@ -11,9 +11,38 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import write_atomic
 from ebpf_hub.index.jsonindex import load_digests, to_json_bytes
 from ebpf_hub.publish.pipeline import Outcome
+
+
+def seed(path: Path, url: str, timeout: float = 30.0) -> None:
+    """Start the ledger at `path` from the one the deployed site serves at `url`, if none yet.
+
+    A 404 means nothing was deployed yet (the first publish): the ledger starts empty.
+    """
+    if path.exists():
+        return
+    import requests
+
+    try:
+        response = requests.get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        raise HubError(
+            f"cannot fetch the deployed ledger {url} ({exc}); check site_url in index/hub.yaml"
+        ) from None
+    if response.status_code == 404:
+        return
+    if response.status_code != 200:
+        raise HubError(f"{url} answered {response.status_code}; check site_url in index/hub.yaml")
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        raise HubError(f"{url} is not a JSON ledger; check site_url in index/hub.yaml") from None
+    if not isinstance(data, dict):
+        raise HubError(f"{url} is not a JSON ledger; check site_url in index/hub.yaml")
+    write_atomic(path, to_json_bytes(data))
 
 
 def record(path: Path, outcomes: Iterable[Outcome]) -> None:

@@ -1,0 +1,157 @@
+"""How the site build scales: synthetic indexes of 1,000 and 10,000 packages against a floor.
+
+The floor is a bare `mkdocs build` with the same mkdocs.yml (theme, plugins, extensions, nav)
+and hand-written pages, plus as many minimal Markdown pages (a title and one line) as there
+are packages: what any Material site of that size costs. Each build runs in its own child
+process, so its peak memory (ru_maxrss from wait4) is its own.
+Targets: at most 1.5x the floor's time at 10,000 packages; 10x the packages, at most 11x time.
+
+    .venv/bin/python benchmarks/site_scale.py [--packages 1000 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from index_scale import REPO, generate
+
+PYTHON = sys.executable
+MKDOCS = str(Path(PYTHON).with_name("mkdocs"))
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    cpu_seconds: float
+    peak_mib: float
+    size_mib: float
+    files: int
+
+
+def measure(command: list[str], out: Path) -> Run:
+    """Run `command` as a child; wall time, the child's own peak RSS, and what it wrote."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    assert os.waitstatus_to_exitcode(status) == 0, f"{command} failed"
+    files = [p for p in out.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, size / 2**20, len(files))
+
+
+def copy_site_sources(root: Path) -> None:
+    """What a site build reads besides the index: mkdocs.yml, site/ and the schemas."""
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(REPO / "site", root / "site")
+    shutil.copytree(REPO / "schema", root / "schema")
+
+
+def floor_site(root: Path, count: int) -> None:
+    """The same site configuration with `count` minimal pages where the packages go."""
+    root.mkdir()
+    copy_site_sources(root)
+    pages = root / "site" / "packages"
+    pages.mkdir()
+    for i in range(count):
+        (pages / f"pkg-{i:05d}.md").write_text(f"# pkg-{i:05d}\n\nA package.\n")
+
+
+def child_build(root: Path, out: Path) -> None:
+    """In the child: what `ebpf-hub site` does, with validation timed apart."""
+    from ebpf_hub.index.config import load_config
+    from ebpf_hub.index.validate import validate
+    from ebpf_hub.site import build_site
+
+    config = load_config(root)
+    start = time.perf_counter()
+    report = validate(config)
+    assert report.ok, report.problems[:3]
+    validated = time.perf_counter()
+    build_site(config, out, packages=report.packages)
+    print(
+        f"    (in the child: validate {validated - start:.1f} s, then build_site "
+        f"{time.perf_counter() - validated:.1f} s)",
+        flush=True,
+    )
+
+
+def row(label: str, run: Run) -> None:
+    print(
+        f"  {label:<34} {run.seconds:7.1f} s wall {run.cpu_seconds:7.1f} s CPU "
+        f"{run.peak_mib:6.0f} MiB peak {run.size_mib:7.1f} MiB out {run.files:6d} files",
+        flush=True,
+    )
+
+
+def bench(work: Path, count: int, repeat: int) -> tuple[Run, Run]:
+    hub = work / f"hub-{count}"
+    generate(hub, count)
+    copy_site_sources(hub)
+    floor = work / f"floor-{count}"
+    floor_site(floor, count)
+    print(f"{count} packages", flush=True)
+    site_command = [PYTHON, __file__, "--child", str(hub), str(work / "out")]
+    floor_command = [
+        MKDOCS,
+        "build",
+        "-q",
+        "-f",
+        str(floor / "mkdocs.yml"),
+        "-d",
+        str(work / "out"),
+    ]
+    runs: dict[str, list[Run]] = {"site": [], "floor": []}
+    # Alternate the two, so both see the same load on a shared machine; keep each one's best
+    # run, as other load only ever slows a run down.
+    for _ in range(repeat):
+        runs["site"].append(measure(site_command, work / "out"))
+        runs["floor"].append(measure(floor_command, work / "out"))
+    site, bare = (min(runs[kind], key=lambda run: run.seconds) for kind in ("site", "floor"))
+    row("ebpf-hub site (validate + build)", site)
+    row("floor: bare mkdocs build", bare)
+    print(
+        f"  ratio to the floor: wall {site.seconds / bare.seconds:.2f}x, "
+        f"CPU {site.cpu_seconds / bare.cpu_seconds:.2f}x (target <= 1.5x at 10,000), "
+        f"memory {site.peak_mib / bare.peak_mib:.2f}x",
+        flush=True,
+    )
+    return site, bare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packages", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each build (best kept)")
+    parser.add_argument("--child", nargs=2, metavar=("ROOT", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_build(Path(args.child[0]), Path(args.child[1]))
+        return
+    work = Path(tempfile.mkdtemp(prefix="ebpf-hub-site-bench-"))
+    try:
+        runs = {count: bench(work, count, args.repeat) for count in args.packages}
+    finally:
+        shutil.rmtree(work)
+    counts = sorted(runs)
+    for small, large in itertools.pairwise(counts):
+        site = runs[large][0].cpu_seconds / runs[small][0].cpu_seconds
+        floor = runs[large][1].cpu_seconds / runs[small][1].cpu_seconds
+        print(
+            f"{large / small:.0f}x the packages ({small} -> {large}): site {site:.1f}x CPU time, "
+            f"floor {floor:.1f}x (target <= 11x for 10x)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""`build_site`: the whole catalogue, pages and JSON index, replaced in one step.
+
+Everything is built beside the output directory and swapped in only when complete, so a
+server reading OUT never sees half a site, and a failed build leaves the previous one in place.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.fsutil import replace_directory
+from ebpf_hub.index.config import HubConfig
+from ebpf_hub.index.jsonindex import Digests, build_index, write_index
+from ebpf_hub.index.model import Package
+from ebpf_hub.index.validate import validate
+from ebpf_hub.site.catalogue import check_categories, count_packages
+from ebpf_hub.site.engine import run_mkdocs
+from ebpf_hub.site.generated import SiteData
+from ebpf_hub.site.stage import stage_docs
+
+MKDOCS_FILE = Path("mkdocs.yml")
+STAGING_DIR = Path("build")
+
+
+def build_site(
+    config: HubConfig,
+    out: Path,
+    *,
+    digests: Digests | None = None,
+    registry: str | None = None,
+    packages: list[Package] | None = None,
+) -> None:
+    """Build the catalogue of `config`'s hub into `out`, with api/v1 beside the pages.
+
+    `packages` defaults to the whole index, validated; `registry` to hub.yaml's; `digests`
+    (the publish ledger) adds digests to versions and pins `oras pull` commands.
+    """
+    if packages is None:
+        packages = _valid_packages(config)
+    check_categories(packages, config.categories)
+    data = SiteData(
+        config=config,
+        packages=sorted(packages, key=lambda p: p.name),
+        registry=registry or config.registry,
+        counts=count_packages(packages, config.categories),
+    )
+    ledger = digests or {}
+    (config.root / STAGING_DIR).mkdir(parents=True, exist_ok=True)
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=config.root / STAGING_DIR, prefix="site-docs."))
+    built = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new."))
+    try:
+        fragments = stage_docs(data, ledger, staging)
+        run_mkdocs(
+            config.root / MKDOCS_FILE,
+            docs_dir=staging,
+            site_dir=built,
+            site_url=config.site_url,
+            tags=config.categories,
+            fragments=fragments,
+        )
+        write_index(build_index(data.packages, data.registry, ledger), built)
+        built.chmod(0o755)
+        replace_directory(built, out)
+    except BaseException:
+        shutil.rmtree(built, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _valid_packages(config: HubConfig) -> list[Package]:
+    report = validate(config)
+    if not report.ok:
+        raise HubError(
+            f"the index has {len(report.problems)} problem(s), first {report.problems[0]}; "
+            "fix them (ebpf-hub validate) before building the site"
+        )
+    return report.packages

@@ -1,0 +1,113 @@
+"""The catalogue's overview: category pages, category cards with counts, recent packages.
+
+Categories are the tags of the package pages (Material's tags plugin); each category page
+holds one tags listing, so every tag chip on a package page links to its category.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.index.config import CONFIG_FILE
+from ebpf_hub.index.model import Package
+from ebpf_hub.site.markup import cell, escape, front_matter, table
+from ebpf_hub.site.package_page import page_path
+
+RECENT_LIMIT = 8
+
+
+def category_path(category: str) -> str:
+    """Where a category's page lives in the docs directory."""
+    return f"categories/{category}.md"
+
+
+def link(page_src: str, target_src: str) -> str:
+    """A Markdown link target from the page `page_src` to the page `target_src` (docs paths)."""
+    return posixpath.relpath(target_src, posixpath.dirname(page_src) or ".")
+
+
+def check_categories(packages: Iterable[Package], allowed: Mapping[str, str]) -> None:
+    """Refuse a package naming a category outside the hub's allow-list, before any work."""
+    for package in packages:
+        unknown = [c for c in package.categories if c not in allowed]
+        if unknown:
+            raise HubError(
+                f"package {package.name}: category {unknown[0]!r} is not in {CONFIG_FILE}'s "
+                f"allow-list ({', '.join(allowed)}); pick one of them or add it there"
+            )
+
+
+def count_packages(packages: Iterable[Package], categories: Iterable[str]) -> dict[str, int]:
+    """How many packages each category holds, for every category of the allow-list."""
+    counts = Counter(c for package in packages for c in package.categories)
+    return {category: counts[category] for category in categories}
+
+
+def packages_phrase(count: int) -> str:
+    """`count` packages, in words."""
+    return "no packages yet" if count == 0 else f"{count} package{'s' if count != 1 else ''}"
+
+
+def category_page(category: str, description: str, count: int) -> str:
+    """A category's page: its description and the tags listing of its packages."""
+    listing = json.dumps({"include": [category]})
+    empty = "" if count else " [Add the first one](../add-a-package.md)."
+    return (
+        front_matter(
+            {
+                "title": category.capitalize(),
+                "description": escape(description),
+                "hide": ["navigation", "toc"],
+            }
+        )
+        + f"# {cell(category.capitalize())}\n\n{cell(description)}.\n\n"
+        + f"{packages_phrase(count).capitalize()}.{empty} "
+        + "See [all categories](index.md).\n\n"
+        + f"<!-- material/tags {listing} -->\n"
+    )
+
+
+def category_cards(page_src: str, categories: Mapping[str, str], counts: Mapping[str, int]) -> str:
+    """Material grid cards, one per category, for the home page."""
+    cards = [
+        f"-   [**{cell(category.capitalize())}**]({link(page_src, category_path(category))})"
+        f"\n\n    {cell(description)}\n\n    "
+        f'<span class="hub-muted">{packages_phrase(counts[category])}</span>\n'
+        for category, description in categories.items()
+    ]
+    return '<div class="grid cards hub-categories" markdown>\n\n' + "\n".join(cards) + "\n</div>\n"
+
+
+def category_table(page_src: str, categories: Mapping[str, str], counts: Mapping[str, int]) -> str:
+    """Every category with its description and package count."""
+    rows = [
+        (
+            f"[{cell(category)}]({link(page_src, category_path(category))})",
+            cell(description),
+            str(counts[category]),
+        )
+        for category, description in categories.items()
+    ]
+    return table(("Category", "What it holds", "Packages"), rows)
+
+
+def recent_packages(page_src: str, packages: Sequence[Package]) -> str:
+    """The packages with the newest releases, newest first (ties by name)."""
+    newest = sorted(packages, key=lambda p: p.name)
+    newest.sort(key=lambda p: p.versions[-1].created, reverse=True)
+    if not newest:
+        return "No packages yet.\n"
+    rows = [
+        (
+            f"[{p.name}]({link(page_src, page_path(p.name))})",
+            cell(p.versions[-1].version),
+            p.versions[-1].created,
+            cell(p.summary),
+        )
+        for p in newest[:RECENT_LIMIT]
+    ]
+    return table(("Package", "Version", "Released", "Summary"), rows)

@@ -1,0 +1,82 @@
+"""Running MkDocs in-process on a staged docs directory, its problems turned into one HubError.
+
+`mkdocs.yml` keeps the theme, plugins and navigation; what depends on the hub (docs and output
+directories, site URL, the category allow-list) is set here, so the allow-list has one home:
+index/hub.yaml. The tags plugin gets it as `tags_allowed`, which makes MkDocs itself refuse a
+page tagged with anything else. The fragments plugin is added here too: it only makes sense
+with pages staged by this package.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort, MkDocsException
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.site.fragments import PLUGIN_NAME, Fragments, FragmentsPlugin
+
+TAGS_PLUGIN = "material/tags"
+
+
+class _Collect(logging.Handler):
+    """Keeps MkDocs' warnings, so a failed build names its first cause instead of a count."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
+
+    def first_cause(self) -> str:
+        """The first problem, with the context lines (ending in ':') MkDocs logs before it."""
+        count = next(
+            (i for i, message in enumerate(self.messages, 1) if not message.endswith(":")),
+            len(self.messages),
+        )
+        more = len(self.messages) - count
+        return " ".join(self.messages[:count]) + (f" (and {more} more)" if more else "")
+
+
+def run_mkdocs(
+    config_file: Path,
+    *,
+    docs_dir: Path,
+    site_dir: Path,
+    site_url: str,
+    tags: Iterable[str],
+    fragments: Fragments,
+) -> None:
+    """Build `docs_dir` into `site_dir` with `config_file`'s theme, plugins and navigation,
+    putting `fragments` into the pages that mark their place."""
+    logger = logging.getLogger("mkdocs")
+    collected = _Collect()
+    logger.addHandler(collected)
+    try:
+        config = load_config(
+            str(config_file), docs_dir=str(docs_dir), site_dir=str(site_dir), site_url=site_url
+        )
+        plugin = config.plugins.get(TAGS_PLUGIN)
+        if plugin is None:
+            raise HubError(f"{config_file.name}: the site needs Material's tags plugin; add tags")
+        # Validated by the plugin's own option, as if mkdocs.yml had listed them.
+        option = dict(plugin.config_scheme)["tags_allowed"]
+        plugin.config.tags_allowed = option.validate(sorted(tags))
+        config.plugins[PLUGIN_NAME] = FragmentsPlugin(fragments)
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    except Abort:
+        # The logged problems are the causes; the exception only counts them.
+        raise HubError(f"mkdocs build failed: {collected.first_cause()}") from None
+    except MkDocsException as exc:
+        raise HubError(f"mkdocs build failed: {' '.join(str(exc).split())}") from None
+    finally:
+        logger.removeHandler(collected)

@@ -1,0 +1,123 @@
+"""Small, safe pieces of Markdown and HTML for generated pages.
+
+Index fields are free text written by contributors; everything here escapes them so that a
+`<`, a `|` or a backtick in a summary shows as typed instead of changing the page's structure.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+_ATX_HEADING = re.compile(r"^(#{1,6})(?=\s|$)")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+# Characters Markdown would read as markup, as numeric entities that render as themselves.
+_MARKDOWN_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]|"})
+
+
+def escape(text: str) -> str:
+    """`text` as HTML text or attribute value."""
+    return html.escape(text, quote=True)
+
+
+def cell(text: str) -> str:
+    """`text` shown literally on one line, even in a table cell: no markup, no column break."""
+    return _literal(" ".join(text.split()))
+
+
+def prose(text: str) -> str:
+    """Trusted one-line Markdown (our schema descriptions): code spans kept, the rest escaped."""
+    parts = re.split(r"(`+[^`]*`+)", " ".join(text.split()))
+    return "".join(part if part.startswith("`") else _literal(part) for part in parts)
+
+
+def _literal(text: str) -> str:
+    return escape(text).translate(_MARKDOWN_ENTITIES)
+
+
+def code(text: str) -> str:
+    """`text` as an inline code span, whatever backticks it holds."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {text} " if text.startswith("`") or text.endswith("`") else text
+    return f"{fence}{padded}{fence}"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table; cells must already be escaped (`cell`, `code`)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def html_code(text: str) -> str:
+    """`text` as HTML inline code."""
+    return f"<code>{escape(text)}</code>"
+
+
+def html_heading(anchor: str, title: str) -> str:
+    """A section heading as Python-Markdown's toc extension writes it, permalink included."""
+    return (
+        f'<h2 id="{anchor}">{escape(title)}<a class="headerlink" href="#{anchor}" '
+        'title="Permanent link">&para;</a></h2>'
+    )
+
+
+def html_list(items: Iterable[str]) -> str:
+    """An HTML bullet list; items must already be HTML."""
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+def html_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """An HTML table; cells must already be HTML."""
+    head = "".join(f"<th>{escape(name)}</th>" for name in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def html_commands(lines: Iterable[str]) -> str:
+    """A shell code block, which Material gives a copy button."""
+    text = escape("\n".join(lines))
+    return f'<div class="language-sh highlight"><pre><code>{text}</code></pre></div>'
+
+
+def html_admonition(kind: str, title: str, body: str) -> str:
+    """A Material admonition (`note`, `warning`, `danger`, ...); `body` is HTML."""
+    return (
+        f'<div class="admonition {kind}"><p class="admonition-title">{escape(title)}</p>'
+        f"{body}</div>"
+    )
+
+
+def front_matter(meta: Mapping[str, Any]) -> str:
+    """A page's YAML front matter; JSON values are valid YAML and need no quoting rules."""
+    lines = [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items()]
+    return "---\n" + "\n".join(lines) + "\n---\n\n"
+
+
+def embed_document(markdown: str) -> str:
+    """A stand-alone Markdown document (a README) made fit to sit under a page's `##` section.
+
+    Its own title (a leading `# ...` line) is dropped, as the page has one, and every other
+    heading moves one level down so it nests under the section. Fenced code is left alone.
+    """
+    lines = markdown.strip("\n").splitlines()
+    if lines and re.match(r"#\s", lines[0]):
+        lines = lines[1:]
+    fence: str | None = None
+    out = []
+    for text in lines:
+        line = text
+        marker = _FENCE.match(line)
+        run = marker.group(1) if marker else ""
+        if fence is None and run:
+            fence = run
+        elif fence is not None and run.startswith(fence):
+            fence = None
+        elif fence is None:
+            line = _ATX_HEADING.sub(lambda m: "#" * min(len(m.group(1)) + 1, 6), line)
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"

@@ -1,0 +1,330 @@
+"""One package's page: what it is, how to install it, what it may do, and every version.
+
+The page's Markdown holds what people search for (name, summary, description, keywords and the
+README); everything derived from the index (badges, commands, tables, permissions) is HTML put
+in by `fragments` after search indexing, which keeps a 10,000-package build cheap. Every
+contributor-written field is escaped, so it shows as typed and cannot break the page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ebpf_hub.index.model import Package, Version
+from ebpf_hub.site.fragments import marker
+from ebpf_hub.site.markup import (
+    cell,
+    code,
+    embed_document,
+    escape,
+    front_matter,
+    html_admonition,
+    html_code,
+    html_commands,
+    html_heading,
+    html_list,
+    html_table,
+)
+
+# Ledger entries of one package: version -> {"digest": "sha256:…", "size": N, ...}.
+Published = Mapping[str, Mapping[str, Any]]
+
+DANGEROUS_HELPERS: dict[str, str] = {
+    "bpf_probe_write_user": "writes into the memory of running processes",
+    "bpf_override_return": "changes the return value of kernel functions",
+    "bpf_send_signal": "sends signals to processes",
+    "bpf_send_signal_thread": "sends signals to threads",
+    "bpf_sys_bpf": "makes bpf() system calls from inside the kernel",
+    "bpf_skb_store_bytes": "rewrites the bytes of packets",
+    "bpf_xdp_adjust_head": "grows or shrinks packets at the driver",
+    "bpf_redirect": "sends packets to another interface",
+}
+
+# Hooks that attach to a network interface, so `run` needs to be told which one.
+_INTERFACE_HOOKS = frozenset({"xdp", "tc"})
+_SHORT_DIGEST = len("sha256:") + 12
+
+
+@dataclass(frozen=True)
+class PackagePage:
+    """The page's Markdown and the HTML of each fragment marker in it."""
+
+    markdown: str
+    fragments: dict[str, str]
+
+
+def page_path(name: str) -> str:
+    """Where a package's page lives in the docs directory (and so its URL, packages/NAME/)."""
+    return f"packages/{name}.md"
+
+
+def package_page(
+    package: Package, registry: str, published: Published, readme: str | None
+) -> PackagePage:
+    """The page of `package`; `readme` is its source README.md when the hub has it."""
+    meta = {
+        "title": package.name,
+        # Material puts the description into a <meta> tag unescaped: it must be HTML already.
+        "description": escape(package.summary),
+        "tags": list(package.categories),
+        "hide": ["navigation", "toc"],
+        "search": {"boost": 2},
+    }
+    parts = [
+        front_matter(meta),
+        f"# {package.name}\n",
+        f"{cell(package.summary)}\n{{ .hub-summary }}\n",
+        marker("install") + "\n",
+        "## About\n\n" + package.raw["description"].strip() + "\n" + _keywords(package),
+        marker("details") + "\n",
+    ]
+    if readme is not None:
+        parts.append("## README\n\n" + embed_document(readme))
+    details = [
+        _versions(package, published),
+        _programs(package),
+        _permissions(package),
+        _parameters(package, published),
+        _requirements(package.raw["requires"]),
+        _output(package.raw.get("output", {})),
+        _maintainers(package.raw["maintainers"]),
+        _source(package),
+    ]
+    return PackagePage(
+        "\n".join(parts),
+        {
+            "install": _badges(package) + _install(package, registry, published),
+            "details": "".join(details),
+        },
+    )
+
+
+def _keywords(package: Package) -> str:
+    if not package.keywords:
+        return ""
+    return "\nKeywords: " + ", ".join(code(k) for k in package.keywords) + "\n"
+
+
+def _badge(key: str, value: str, kind: str) -> str:
+    return (
+        f'<span class="hub-badge hub-badge--{kind}"><span class="hub-badge__key">{key}</span>'
+        f'<span class="hub-badge__value">{escape(value)}</span></span>'
+    )
+
+
+def _badges(package: Package) -> str:
+    requires = package.raw["requires"]
+    latest = package.latest
+    badges = [
+        _badge("license", package.license, "license"),
+        _badge("latest", latest.version, "version")
+        if latest
+        else _badge("latest", "all yanked", "yanked"),
+        _badge("kernel", f"≥ {requires['kernel']}", "kernel"),
+        _badge("arch", " · ".join(requires.get("architectures", ["x86_64"])), "arch"),
+    ]
+    return '<div class="hub-badges">' + "".join(badges) + "</div>"
+
+
+def _install(package: Package, registry: str, published: Published) -> str:
+    latest = package.latest
+    if latest is None:
+        return html_admonition(
+            "warning",
+            "Every version is yanked",
+            "<p><code>ebpf-hub install</code> will not pick any version of this package.</p>",
+        )
+    needs_interface = any(p.attach in _INTERFACE_HOOKS for p in package.programs)
+    run = f"ebpf-hub run {package.name}" + (" --iface eth0" if needs_interface else "")
+    digest = published.get(latest.version, {}).get("digest")
+    pull = f"{registry}/{package.name}" + (f"@{digest}" if digest else f":{latest.version}")
+    return (
+        html_heading("install", "Install")
+        + html_commands([f"ebpf-hub install {package.name}", run])
+        + f"<p>The artifact itself, version {escape(latest.version)}, with any OCI client:</p>"
+        + html_commands([f"oras pull {pull}"])
+    )
+
+
+def _digest_cell(entry: Mapping[str, Any]) -> str:
+    digest = entry.get("digest")
+    if not digest:
+        return '<span class="hub-muted" title="not published yet">—</span>'
+    full = escape(str(digest))
+    return (
+        f'<code title="{full}">{escape(str(digest)[:_SHORT_DIGEST])}…</code>'
+        f'<button class="hub-copy" data-clipboard-text="{full}" title="Copy the full digest" '
+        'aria-label="Copy the full digest"></button>'
+    )
+
+
+def _status_cell(version: Version, latest: Version | None) -> str:
+    if version.yanked is not None:
+        return f'<span class="hub-chip hub-chip--yanked">yanked</span> {escape(version.yanked)}'
+    if version is latest:
+        return '<span class="hub-chip hub-chip--latest">latest</span>'
+    return ""
+
+
+def _versions(package: Package, published: Published) -> str:
+    rows = [
+        (
+            escape(v.version),
+            v.created,
+            _digest_cell(published.get(v.version, {})),
+            _status_cell(v, package.latest),
+            escape(v.changes),
+        )
+        for v in reversed(package.versions)
+    ]
+    header = ("Version", "Released", "Digest", "Status", "Changes")
+    return html_heading("versions", "Versions") + html_table(header, rows)
+
+
+def _programs(package: Package) -> str:
+    rows = [
+        (
+            html_code(p.name),
+            html_code(p.section),
+            escape(p.attach or "unknown"),
+            escape(p.description),
+        )
+        for p in package.programs
+    ]
+    header = ("Program", "Section", "Attaches to", "What it does")
+    return html_heading("programs", "Programs") + html_table(header, rows)
+
+
+def _permissions(package: Package) -> str:
+    permissions = package.raw["permissions"]
+    items = [
+        "Hooks: " + ", ".join(html_code(kind) for kind in permissions["attach"]),
+        "Reads process memory: "
+        + ("yes (arguments, strings)" if permissions.get("reads_user_memory") else "no"),
+    ]
+    if permissions.get("drops_packets"):
+        items.append("<strong>May drop or redirect network traffic</strong>")
+    helpers = permissions.get("helpers", [])
+    if helpers:
+        verdict = html_admonition(
+            "danger",
+            "Changes the system",
+            "<p>This package calls helpers that do more than observe:</p>"
+            + html_list(
+                f"{html_code(h)}: {DANGEROUS_HELPERS.get(h, 'changes the running system')}"
+                for h in helpers
+            ),
+        )
+    else:
+        verdict = html_admonition(
+            "success",
+            "Observes only",
+            "<p>It calls none of the helpers that change the system (writing process memory, "
+            "overriding return values, sending signals, rewriting or redirecting packets).</p>",
+        )
+    return html_heading("permissions", "Permissions") + html_list(items) + verdict
+
+
+def _parameters(package: Package, published: Published) -> str:
+    """The `const volatile` globals a user can set with `run --param NAME=VALUE`.
+
+    They come from the built object: publish records the latest version's `parameters`
+    ({name, type, default}, optionally a description) in its ledger entry beside `digest` and
+    `size`. Until a version is published with them, the section is left out.
+    """
+    latest = package.latest
+    parameters = published.get(latest.version, {}).get("parameters") if latest else None
+    if not parameters:
+        return ""
+    described = any(p.get("description") for p in parameters)
+    rows = [
+        (
+            html_code(str(p["name"])),
+            html_code(str(p.get("type", ""))),
+            html_code(json.dumps(p.get("default"))),
+            *([escape(str(p.get("description", "")))] if described else []),
+        )
+        for p in parameters
+    ]
+    header = ("Name", "Type", "Default", *(["Meaning"] if described else []))
+    usage = html_code(f"ebpf-hub run {package.name} --param NAME=VALUE")
+    return (
+        html_heading("parameters", "Parameters")
+        + f"<p>Set with {usage}.</p>"
+        + html_table(header, rows)
+    )
+
+
+def _requirements(requires: Mapping[str, Any]) -> str:
+    btf = (
+        "required (<code>/sys/kernel/btf/vmlinux</code>)"
+        if requires.get("btf", True)
+        else "not needed"
+    )
+    items = [
+        f"Kernel: {escape(requires['kernel'])} or newer",
+        f"BTF: {btf}",
+        "Architectures: " + ", ".join(requires.get("architectures", ["x86_64"])),
+    ]
+    capabilities = requires.get("capabilities", [])
+    if capabilities:
+        items.append("Capabilities: " + ", ".join(html_code(c) for c in capabilities))
+    return html_heading("requirements", "Requirements") + html_list(items)
+
+
+def _output(output: Mapping[str, Any]) -> str:
+    items = []
+    if output.get("events"):
+        items.append("One line per event from the <code>events</code> ring buffer.")
+    for shown in output.get("maps", []):
+        unit = f" ({escape(shown['unit'])})" if shown.get("unit") else ""
+        title = f": {escape(shown['title'])}" if shown.get("title") else ""
+        items.append(f"Map {html_code(shown['map'])}, a {shown['kind']}{unit}{title}")
+    if not items:
+        return ""
+    return (
+        html_heading("output", "Output")
+        + "<p>What <code>ebpf-hub run</code> prints:</p>"
+        + html_list(items)
+    )
+
+
+def _maintainers(maintainers: list[Mapping[str, str]]) -> str:
+    items = []
+    for person in maintainers:
+        links = []
+        if "github" in person:
+            user = escape(person["github"])
+            links.append(f'<a href="https://github.com/{user}">@{user}</a>')
+        if "email" in person:
+            address = escape(person["email"])
+            links.append(f'<a href="mailto:{address}">{address}</a>')
+        contact = f" ({', '.join(links)})" if links else ""
+        items.append(escape(person["name"]) + contact)
+    return html_heading("maintainers", "Maintainers") + html_list(items)
+
+
+def _source(package: Package) -> str:
+    source = package.source
+    latest = package.latest or package.versions[-1]
+    if "git" in source:
+        url = escape(source["git"])
+        where = f'<a href="{url}">{url}</a>'
+        if "subdir" in source:
+            where += f", directory {html_code(source['subdir'])}"
+        pin = f"commit {html_code(latest.pin or '')}"
+    else:
+        where = f"{html_code(source['path'])} in the hub's repository"
+        pin = f"tree hash {html_code(latest.pin or '')}"
+    items = [f"Sources: {where}; version {escape(latest.version)} is pinned to {pin}"]
+    if "homepage" in package.raw:
+        homepage = escape(package.raw["homepage"])
+        items.append(f'Homepage: <a href="{homepage}">{homepage}</a>')
+    items.append(
+        f'Metadata as JSON: <a href="../../api/v1/packages/{package.name}.json">'
+        f"api/v1/packages/{package.name}.json</a>"
+    )
+    return html_heading("source", "Source") + html_list(items)

@@ -1,0 +1,91 @@
+"""`serve_site`: the catalogue on a local HTTP server, rebuilt when an input changes.
+
+Not `mkdocs serve`: it watches only the docs directory it builds, which here is a staging copy
+generated from the index, so edits to a package file would never show. Instead the inputs are
+polled (a few hundred stats a second, nothing to install) and a change runs the same
+`build_site` as production; its atomic swap means the server always serves a whole site, and a
+failed rebuild leaves the last good one in place.
+"""
+
+from __future__ import annotations
+
+import functools
+import stat
+import sys
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.index.config import HubConfig, load_config
+from ebpf_hub.index.jsonindex import Digests
+from ebpf_hub.site.build import build_site
+
+POLL_SECONDS = 0.5
+# What a build reads: package files and hub.yaml, hand-written pages and theme, READMEs,
+# the schemas the reference pages are generated from, and the MkDocs configuration.
+WATCHED = ("index/**/*.yaml", "site/**/*", "sources/*/README.md", "schema/*.json", "mkdocs.yml")
+
+Fingerprint = frozenset[tuple[str, int, int]]
+
+
+def fingerprint(root: Path) -> Fingerprint:
+    """Name, modification time and size of every input of a build."""
+    entries = set()
+    for pattern in WATCHED:
+        for path in root.glob(pattern):
+            try:
+                status = path.stat()
+            except FileNotFoundError:  # removed while we looked: the next poll sees it gone
+                continue
+            if stat.S_ISREG(status.st_mode):
+                entries.add((path.as_posix(), status.st_mtime_ns, status.st_size))
+    return frozenset(entries)
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves files without logging every request; errors are still printed."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def serve_site(
+    config: HubConfig,
+    out: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    digests: Digests | None = None,
+    registry: str | None = None,
+) -> None:
+    """Build the site into `out`, serve it at http://HOST:PORT/ and rebuild on change, until
+    interrupted (Ctrl-C). `digests` and `registry` are passed to every build."""
+    build_site(config, out, digests=digests, registry=registry)
+    handler = functools.partial(_Handler, directory=str(out.absolute()))
+    server = ThreadingHTTPServer((host, port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(
+        f"serving {out} at http://{host}:{server.server_port}/ "
+        "(rebuilt when the index, site/ or a README changes; Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
+    seen = fingerprint(config.root)
+    try:
+        while True:
+            time.sleep(POLL_SECONDS)
+            current = fingerprint(config.root)
+            if current == seen:
+                continue
+            seen = current
+            try:
+                build_site(load_config(config.root), out, digests=digests, registry=registry)
+            except HubError as exc:
+                print(f"ebpf-hub: error: {exc} (serving the last good build)", file=sys.stderr)
+            else:
+                print("rebuilt", file=sys.stderr, flush=True)
+    finally:
+        server.shutdown()
+        server.server_close()
