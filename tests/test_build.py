@@ -230,3 +230,12 @@ def test_git_source_is_fetched_at_the_pinned_commit(tmp_path: Path, monkeypatch:
     missing = Version(version="1.0.1", created="2026-11-28", changes="x", commit="f" * 40)
     with pytest.raises(HubError, match=r"syscount@1.0.1: cannot fetch commit f{40} from file://"):
         checkout_sources(REPO, package, missing, tmp_path / "work2")
+
+
+def test_schema_lists_exactly_the_dangerous_helpers_the_build_checks() -> None:
+    from ebpf_hub.bpfobj import DANGEROUS_HELPERS
+    from ebpf_hub.schemas import load_schema
+
+    schema = load_schema("package.schema.json")
+    listed = schema["properties"]["permissions"]["properties"]["helpers"]["items"]["enum"]
+    assert sorted(listed) == sorted(DANGEROUS_HELPERS)

@@ -14,21 +14,28 @@ otherwise reported as ``unknown_helper_<id>``, which a reviewer should treat as 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
 from .btf import Btf, BtfEnum
 
-#: Helpers that change state outside the program's own maps in ways a user must consent to:
-#: writing another process's memory, changing a kernel function's return value (error
-#: injection), killing processes, and running bpf() (loading programs) from BPF.
-#: bpf_d_path is left out: it only reads a path name, as bpf_probe_read_* already can.
-DANGEROUS_HELPERS: Final = frozenset(
+#: Helpers that change the system rather than observe it, which a package must declare in
+#: permissions.helpers and a user sees before running it, with what each does: writing another
+#: process's memory, changing a kernel function's return value (error injection), killing
+#: processes, running bpf() from BPF, rewriting or redirecting packets. The package schema's
+#: list is the same (a test checks it). bpf_d_path is left out: it only reads a path name, as
+#: bpf_probe_read_* already can.
+DANGEROUS_HELPERS: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "bpf_probe_write_user",
-        "bpf_override_return",
-        "bpf_send_signal",
-        "bpf_send_signal_thread",
-        "bpf_sys_bpf",
+        "bpf_probe_write_user": "writes into the memory of running processes",
+        "bpf_override_return": "changes the return value of kernel functions",
+        "bpf_send_signal": "sends signals to processes",
+        "bpf_send_signal_thread": "sends signals to threads",
+        "bpf_sys_bpf": "makes bpf() system calls from inside the kernel",
+        "bpf_skb_store_bytes": "rewrites the bytes of packets",
+        "bpf_xdp_adjust_head": "grows or shrinks packets at the driver",
+        "bpf_redirect": "sends packets to another interface",
     }
 )
 

@@ -7,24 +7,14 @@ makes sure those declarations are the truth by reading the object itself.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from functools import cache
 
-from ebpf_hub.bpfobj import ObjectInfo
+from ebpf_hub.bpfobj import DANGEROUS_HELPERS, ObjectInfo
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.model import Package, attach_kind
-from ebpf_hub.schemas import load_schema
 
 
 class UndeclaredError(HubError):
     """The object does something the package does not declare."""
-
-
-@cache
-def declarable_helpers() -> frozenset[str]:
-    """The helpers a package must declare in permissions.helpers (the schema's list)."""
-    schema = load_schema("package.schema.json")
-    helpers = schema["properties"]["permissions"]["properties"]["helpers"]["items"]["enum"]
-    return frozenset(helpers)
 
 
 def mismatches(package: Package, objects: Sequence[tuple[str, ObjectInfo]]) -> Iterator[str]:
@@ -44,7 +34,7 @@ def mismatches(package: Package, objects: Sequence[tuple[str, ObjectInfo]]) -> I
             kind = attach_kind(program.section)
             if kind not in attach:
                 yield f"{where} attaches to {kind}, which permissions.attach does not list"
-            for helper in sorted(set(program.helpers) & declarable_helpers() - helpers):
+            for helper in sorted(set(program.helpers) & DANGEROUS_HELPERS.keys() - helpers):
                 yield f"{where} calls {helper}, which permissions.helpers does not declare"
     for name in sorted(set(declared) - found):
         yield f"program {name!r} is declared but no object holds it"

@@ -44,7 +44,7 @@ def describe(
         lines.append("read the memory of processes (arguments, strings)")
     if permissions.get("drops_packets"):
         lines.append("drop or redirect network packets")
-    dangerous = sorted(set(permissions.get("helpers", ())) | helpers & DANGEROUS_HELPERS)
+    dangerous = sorted(set(permissions.get("helpers", ())) | helpers & DANGEROUS_HELPERS.keys())
     if dangerous:
         lines.append(f"call helpers that change the system: {', '.join(dangerous)}")
     return lines

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ebpf_hub.bpfobj.helpers import DANGEROUS_HELPERS
 from ebpf_hub.index.model import Package, Version
 from ebpf_hub.site.fragments import marker
 from ebpf_hub.site.markup import (
@@ -31,17 +32,6 @@ from ebpf_hub.site.markup import (
 
 # Ledger entries of one package: version -> {"digest": "sha256:…", "size": N, ...}.
 Published = Mapping[str, Mapping[str, Any]]
-
-DANGEROUS_HELPERS: dict[str, str] = {
-    "bpf_probe_write_user": "writes into the memory of running processes",
-    "bpf_override_return": "changes the return value of kernel functions",
-    "bpf_send_signal": "sends signals to processes",
-    "bpf_send_signal_thread": "sends signals to threads",
-    "bpf_sys_bpf": "makes bpf() system calls from inside the kernel",
-    "bpf_skb_store_bytes": "rewrites the bytes of packets",
-    "bpf_xdp_adjust_head": "grows or shrinks packets at the driver",
-    "bpf_redirect": "sends packets to another interface",
-}
 
 # Hooks that attach to a network interface, so `run` needs to be told which one.
 _INTERFACE_HOOKS = frozenset({"xdp", "tc"})
