@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import subprocess
 import tarfile
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.gitutil import commit_of, git
 from ebpf_hub.index.model import Package, Version
 from ebpf_hub.index.srchash import tree_hash
 from ebpf_hub.paths import cache_dir
-
-
-def _git(cwd: Path, *args: str) -> bytes:
-    result = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False)
-    if result.returncode != 0:
-        reason = result.stderr.decode(errors="replace").strip().splitlines()
-        raise HubError(f"git {' '.join(args[:2])}: {reason[-1] if reason else 'failed'}")
-    return result.stdout
 
 
 def _extract(archive: bytes, prefix: str, into: Path) -> Path:
@@ -56,7 +48,7 @@ def checkout_sources(root: Path, package: Package, version: Version, work: Path)
     if version.tree is not None:
         return _in_repo(root, package, version.tree, work, label)
     if version.commit is not None:
-        return _from_git(
+        return _fromgit(
             package.source["git"], package.source.get("subdir", ""), version.commit, work, label
         )
     raise HubError(f"{label}: the version pins no source (tree or commit)")
@@ -67,10 +59,10 @@ def _in_repo(root: Path, package: Package, tree: str, work: Path, label: str) ->
     directory = root / relative
     if directory.is_dir() and tree_hash(directory) == tree:
         return directory
-    log = _git(root, "log", "--format=%H", "--", relative).decode().split()
+    log = git(root, "log", "--format=%H", "--", relative).decode().split()
     for commit in log:
         candidate = work / f"{commit[:12]}"
-        _extract(_git(root, "archive", "--format=tar", commit, relative), relative, candidate)
+        _extract(git(root, "archive", "--format=tar", commit, relative), relative, candidate)
         if tree_hash(candidate) == tree:
             return candidate
     raise HubError(
@@ -79,18 +71,16 @@ def _in_repo(root: Path, package: Package, tree: str, work: Path, label: str) ->
     )
 
 
-def _from_git(url: str, subdir: str, commit: str, work: Path, label: str) -> Path:
+def _fromgit(url: str, subdir: str, commit: str, work: Path, label: str) -> Path:
     mirror = cache_dir() / "git" / hashlib.sha256(url.encode()).hexdigest()[:16]
     if not (mirror / "HEAD").exists():
         mirror.mkdir(parents=True, exist_ok=True)
-        _git(mirror, "init", "-q", "--bare")
-    probe = ["git", "-C", str(mirror), "cat-file", "-e", f"{commit}^{{commit}}"]
-    has_commit = subprocess.run(probe, capture_output=True, check=False).returncode == 0
-    if not has_commit:
+        git(mirror, "init", "-q", "--bare")
+    if commit_of(mirror, commit) is None:
         try:
-            _git(mirror, "fetch", "-q", "--depth", "1", url, commit)
+            git(mirror, "fetch", "-q", "--depth", "1", url, commit)
         except HubError as exc:
             raise HubError(f"{label}: cannot fetch commit {commit} from {url} ({exc})") from None
     prefix = subdir.strip("/")
-    archive = _git(mirror, "archive", "--format=tar", commit, *([prefix] if prefix else []))
+    archive = git(mirror, "archive", "--format=tar", commit, *([prefix] if prefix else []))
     return _extract(archive, prefix, work / commit[:12])

@@ -7,11 +7,11 @@ needed: `publish` records it in the artifact, `submit` writes it into the index 
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.gitutil import git_text
 
 # git@host:owner/repo(.git) and ssh://[user@]host[:port]/path, the forms `git clone` accepts
 # besides https; the hub fetches over https, so both are rewritten to it.
@@ -30,16 +30,6 @@ class GitSource:
     def source(self) -> dict[str, str]:
         """The `source` field of the index entry."""
         return {"git": self.url, **({"subdir": self.subdir} if self.subdir else {})}
-
-
-def _git(directory: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-C", str(directory), *args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines()
-        raise HubError(f"git {args[0]} in {directory}: {lines[-1] if lines else 'failed'}")
-    return result.stdout.strip()
 
 
 def https_url(url: str) -> str:
@@ -62,21 +52,21 @@ def git_source(directory: Path, remote: str = "origin") -> GitSource:
     """
     directory = directory.resolve()
     try:
-        top = Path(_git(directory, "rev-parse", "--show-toplevel")).resolve()
+        top = Path(git_text(directory, "rev-parse", "--show-toplevel")).resolve()
     except HubError:
         raise HubError(
             f"{directory} is not in a git repository; run: git init && git add . && git commit"
         ) from None
-    changes = _git(directory, "status", "--porcelain", "--", ".")
+    changes = git_text(directory, "status", "--porcelain", "--", ".")
     if changes:
         first = changes.splitlines()[0][3:]
         raise HubError(
             f"{directory} has uncommitted changes ({first}, ...); commit them first, "
             "a published version records the commit it was built from"
         )
-    commit = _git(directory, "rev-parse", "--verify", "HEAD^{commit}")
+    commit = git_text(directory, "rev-parse", "--verify", "HEAD^{commit}")
     try:
-        url = _git(directory, "remote", "get-url", remote)
+        url = git_text(directory, "remote", "get-url", remote)
     except HubError:
         raise HubError(
             f"{top} has no remote {remote!r}; add the repository the hub will fetch from: "
@@ -88,5 +78,5 @@ def git_source(directory: Path, remote: str = "origin") -> GitSource:
 
 def is_pushed(directory: Path, commit: str, remote: str = "origin") -> bool:
     """Whether a branch of `remote` (as last fetched) contains `commit`, so the hub can fetch it."""
-    branches = _git(directory, "branch", "--remotes", "--contains", commit).split()
+    branches = git_text(directory, "branch", "--remotes", "--contains", commit).split()
     return any(branch.startswith(f"{remote}/") for branch in branches)

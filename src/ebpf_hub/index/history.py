@@ -6,12 +6,12 @@ and a version's fields may not change, except `yanked`.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.gitutil import commit_of, git
 from ebpf_hub.index.config import PACKAGES_DIR
 from ebpf_hub.index.document import Document, DocumentError, parse_document
 from ebpf_hub.index.problems import Problem
@@ -27,29 +27,18 @@ class Changes:
     removed: set[str] = field(default_factory=set)
 
 
-def _git(root: Path, *args: str) -> bytes:
-    try:
-        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
-    except FileNotFoundError:
-        raise HubError("git is not installed; install git to use --base") from None
-    if result.returncode != 0:
-        reason = result.stderr.decode(errors="replace").strip().splitlines()
-        raise HubError(f"git {' '.join(args)}: {reason[-1] if reason else 'failed'}")
-    return result.stdout
-
-
 def resolve_base(root: Path, base: str) -> str:
     """The commit `base` names, or a clear error when it names none."""
-    try:
-        return _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").decode().strip()
-    except HubError:
-        raise HubError(f"--base {base}: no such git ref in {root}; fetch it first") from None
+    commit = commit_of(root, base)
+    if commit is None:
+        raise HubError(f"--base {base}: no such git ref in {root}; fetch it first")
+    return commit
 
 
 def changes_since(root: Path, base: str) -> Changes:
     """Packages whose file or `sources/<name>/` differ between `base` and the working tree."""
     commit = resolve_base(root, base)
-    diff = _git(
+    diff = git(
         root,
         "diff",
         "--name-status",
@@ -60,7 +49,7 @@ def changes_since(root: Path, base: str) -> Changes:
         str(PACKAGES_DIR),
         "sources",
     )
-    untracked = _git(
+    untracked = git(
         root, "ls-files", "--others", "--exclude-standard", "-z", "--", str(PACKAGES_DIR), "sources"
     )
     entries = diff.decode().split("\0")
@@ -82,7 +71,7 @@ def base_document(root: Path, base: str, name: str) -> Document | None:
     """The package file as it was at `base`, or None when it did not exist (or was unreadable)."""
     relpath = (PACKAGES_DIR / f"{name}.yaml").as_posix()
     try:
-        raw = _git(root, "show", f"{resolve_base(root, base)}:{relpath}")
+        raw = git(root, "show", f"{resolve_base(root, base)}:{relpath}")
     except HubError:
         return None
     try:

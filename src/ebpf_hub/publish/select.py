@@ -6,12 +6,12 @@ commits are read.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.gitutil import commit_of, git_text
 from ebpf_hub.index import history
 from ebpf_hub.index.config import PACKAGES_DIR, HubConfig
 from ebpf_hub.index.model import Package, Version
@@ -43,18 +43,10 @@ def parse_range(text: str) -> tuple[str | None, str]:
 def _check_head_is_checked_out(root: Path, head: str) -> None:
     """Packages are read from the working tree, so it must be the commit being published."""
 
-    def rev(ref: str) -> str:
-        result = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise HubError(f"{ref}: no such git ref in {root}")
-        return result.stdout.strip()
-
-    if rev(head) != rev("HEAD"):
+    wanted = commit_of(root, head)
+    if wanted is None:
+        raise HubError(f"{head}: no such git ref in {root}")
+    if wanted != commit_of(root, "HEAD"):
         raise HubError(f"{head} is not the checked-out commit; check it out before publishing it")
 
 
@@ -67,23 +59,9 @@ def select_targets(config: HubConfig, changed: str | None) -> list[Target]:
     if base is None:
         return _valid_targets(config, [], lambda _name, _v: True)
     history.resolve_base(config.root, base)
-    diff = subprocess.run(
-        [
-            "git",
-            "-C",
-            str(config.root),
-            "diff",
-            "--name-only",
-            "--no-renames",
-            base,
-            head,
-            "--",
-            str(PACKAGES_DIR),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    diff = git_text(
+        config.root, "diff", "--name-only", "--no-renames", base, head, "--", str(PACKAGES_DIR)
+    ).split()
     names = [Path(p).stem for p in diff if p.endswith(".yaml") and (config.root / p).exists()]
     before = {name: history.base_document(config.root, base, name) for name in names}
     files = [config.packages_dir / f"{name}.yaml" for name in names]
