@@ -21,9 +21,10 @@ from ebpf_hub.index.srchash import tree_hash
 _DATE_SLACK = dt.timedelta(days=1)
 
 
-def package_problems(document: Document, config: HubConfig, stem: str) -> list[Problem]:
+def package_problems(
+    document: Document, package: Package, config: HubConfig, stem: str
+) -> list[Problem]:
     """Every semantic problem of one schema-valid package file named `stem`.yaml."""
-    package = Package.from_data(document.data)
     checks = (
         _identity(document, package, config, stem),
         _license(document, package),

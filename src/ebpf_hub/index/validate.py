@@ -55,32 +55,36 @@ def validate(config: HubConfig, files: Iterable[Path] = (), base: str | None = N
         targets = [t for t in targets if t.exists()]
     else:
         targets = sorted(Path(f) for f in files) or sorted(config.packages_dir.glob("*.yaml"))
-    valid: list[tuple[Document, str]] = []
+    valid: list[tuple[Document, Package]] = []
     for path in targets:
-        document, found = _check_file(config, path)
+        document, package, found = _check_file(config, path)
         problems += found
         if document is None:
             continue
-        if not found:
-            valid.append((document, path.stem))
+        if package is not None and not found:
+            valid.append((document, package))
         if base is not None:
             before = history.base_document(root, base, path.stem)
             if before is not None:
                 problems += history.immutability_problems(before, document)
-    problems += confusable_problems(valid, all_names)
-    packages = [Package.from_data(document.data) for document, _ in valid]
+    problems += confusable_problems(((d, p.name) for d, p in valid), all_names)
+    packages = [package for _, package in valid]
     return Report([_display(root, t) for t in targets], sorted(set(problems)), packages)
 
 
-def _check_file(config: HubConfig, path: Path) -> tuple[Document | None, list[Problem]]:
+def _check_file(
+    config: HubConfig, path: Path
+) -> tuple[Document | None, Package | None, list[Problem]]:
+    """The file's document, its package once the schema accepts it, and its problems."""
     try:
         document = load_document(path, _display(config.root, path))
     except DocumentError as exc:
-        return None, [exc.problem]
+        return None, None, [exc.problem]
     problems = schema_problems(document)
-    if not problems:
-        problems = package_problems(document, config, path.stem)
-    return document, problems
+    if problems:
+        return document, None, problems
+    package = Package.from_data(document.data)
+    return document, package, package_problems(document, package, config, path.stem)
 
 
 def _display(root: Path, path: Path) -> str:
