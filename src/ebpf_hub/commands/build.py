@@ -17,7 +17,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if is_package_dir(args.package):
         return cmd_build_dir(args)
     from ebpf_hub.build.package import build_version
-    from ebpf_hub.publish.select import select_targets
+    from ebpf_hub.publish.select import package_targets, select_targets
 
     config = hub_config(args)
     if args.changed:
@@ -28,8 +28,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         name, version = split_spec(args.package)
         targets = [
             t
-            for t in select_targets(config, None)
-            if t.package.name == name and (version is None or t.version.version == version)
+            for t in package_targets(config, name)
+            if version is None or t.version.version == version
         ]
         if not targets:
             raise HubError(f"{args.package}: no such package version in the index")

@@ -75,6 +75,14 @@ def select_targets(config: HubConfig, changed: str | None) -> list[Target]:
     return _valid_targets(config, files, is_new) if files else []
 
 
+def package_targets(config: HubConfig, name: str) -> list[Target]:
+    """Every unyanked version of one package, validating only that package's file."""
+    path = config.packages_dir / f"{name}.yaml"
+    if not path.is_file():
+        raise HubError(f"{name}: no such package in {PACKAGES_DIR}")
+    return _valid_targets(config, [path], lambda _name, _v: True)
+
+
 def _version_dict(version: Version) -> dict[str, str]:
     fields = ("version", "created", "changes", "commit", "tree", "yanked")
     return {key: value for key in fields if (value := getattr(version, key)) is not None}
