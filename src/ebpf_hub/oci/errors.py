@@ -4,7 +4,6 @@ Every error is an :class:`OCIError`, so a caller (the CLI, the publisher) can ca
 print its message, which is a single line that names the reference involved and how to fix it.
 """
 
-
 from ebpf_hub.errors import HubError
 
 

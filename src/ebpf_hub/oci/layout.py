@@ -18,9 +18,9 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from ebpf_hub.fsutil import atomic_writer, write_atomic
 from ebpf_hub.oci.digest import Verifier, check_digest, copy_verified, is_digest, sha256_digest
 from ebpf_hub.oci.errors import IntegrityError, ManifestError, NotFoundError, OCIError
-from ebpf_hub.oci.files import atomic_write_bytes, atomic_writer
 from ebpf_hub.oci.manifest import (
     MAX_MANIFEST_SIZE,
     OCI_INDEX,
@@ -55,7 +55,7 @@ class LayoutStore:
         (self.root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
         with self._locked():
             if not (self.root / "oci-layout").exists():
-                atomic_write_bytes(
+                write_atomic(
                     self.root / "oci-layout", canonical_json({"imageLayoutVersion": LAYOUT_VERSION})
                 )
             if not self._index_path.exists():
@@ -113,7 +113,7 @@ class LayoutStore:
 
     def _write_index(self, entries: list[dict[str, Any]]) -> None:
         index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}
-        atomic_write_bytes(self._index_path, canonical_json(index))
+        write_atomic(self._index_path, canonical_json(index))
 
     def _find(self, tag: str) -> Descriptor | None:
         for entry in self._read_index():

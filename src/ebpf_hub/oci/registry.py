@@ -17,6 +17,7 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
+from ebpf_hub.fsutil import atomic_writer
 from ebpf_hub.oci.auth import Credentials, find_credentials
 from ebpf_hub.oci.digest import CHUNK_SIZE, Verifier, check_digest, is_digest, sha256_digest
 from ebpf_hub.oci.errors import (
@@ -24,7 +25,6 @@ from ebpf_hub.oci.errors import (
     RegistryError,
     RegistryUnavailableError,
 )
-from ebpf_hub.oci.files import atomic_writer
 from ebpf_hub.oci.manifest import (
     MAX_MANIFEST_SIZE,
     OCI_INDEX,
