@@ -203,7 +203,9 @@ def test_load_test_shows_the_verifier_refusal(
     assert _loaded_program_ids() <= before
 
 
-def test_git_source_is_fetched_at_the_pinned_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_source_is_fetched_at_the_pinned_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ebpf_hub.build.source import checkout_sources
     from ebpf_hub.index.model import Package, Version
     from hubrepo import git
@@ -218,13 +220,21 @@ def test_git_source_is_fetched_at_the_pinned_commit(tmp_path: Path, monkeypatch:
     (upstream / "bpf" / "syscount.bpf.c").write_text("/* later work */\n")
     git(upstream, "commit", "-q", "-am", "v2")
 
-    data = {"name": "syscount", "summary": "x", "license": "GPL-2.0-only", "categories": [],
-            "programs": [], "versions": [],
-            "source": {"git": f"file://{upstream}", "subdir": "bpf"}}
+    data = {
+        "name": "syscount",
+        "summary": "x",
+        "license": "GPL-2.0-only",
+        "categories": [],
+        "programs": [],
+        "versions": [],
+        "source": {"git": f"file://{upstream}", "subdir": "bpf"},
+    }
     package = Package.from_data(data)
     version = Version(version="1.0.0", created="2026-11-28", changes="x", commit=pinned)
     fetched = checkout_sources(REPO, package, version, tmp_path / "work")
-    assert (fetched / "syscount.bpf.c").read_bytes() == (REPO / "sources/syscount/syscount.bpf.c").read_bytes()
+    assert (fetched / "syscount.bpf.c").read_bytes() == (
+        REPO / "sources/syscount/syscount.bpf.c"
+    ).read_bytes()
     assert sorted(p.name for p in fetched.iterdir()) == ["LICENSE", "README.md", "syscount.bpf.c"]
 
     missing = Version(version="1.0.1", created="2026-11-28", changes="x", commit="f" * 40)

@@ -234,8 +234,22 @@ def test_seed_ledger_keeps_digests_of_versions_this_run_does_not_publish(
     namespace = f"{registry.host}/seeded"
     first = tmp_path / "first.json"
     assert publish(hub, namespace, first, "--all", "--no-sign") == 0
-    assert main(["index", "--root", str(hub), "--out", str(tmp_path / "deployed"),
-                 "--digests", str(first), "--registry", namespace]) == 0
+    assert (
+        main(
+            [
+                "index",
+                "--root",
+                str(hub),
+                "--out",
+                str(tmp_path / "deployed"),
+                "--digests",
+                str(first),
+                "--registry",
+                namespace,
+            ]
+        )
+        == 0
+    )
     base = git(hub, "rev-parse", "HEAD").strip()
     source = hub / "sources/syscount/syscount.bpf.c"
     source.write_text(source.read_text() + "\n/* 1.1.0 */\n")
@@ -243,13 +257,19 @@ def test_seed_ledger_keeps_digests_of_versions_this_run_does_not_publish(
     git(hub, "commit", "-q", "-am", "syscount 1.1.0")
     with StaticServer(tmp_path / "deployed") as site:
         config = hub / "index/hub.yaml"
-        config.write_text(config.read_text().replace("site_url: https://ebpf-hub.github.io/",
-                                                     f"site_url: {site.url}"))
+        config.write_text(
+            config.read_text().replace(
+                "site_url: https://ebpf-hub.github.io/", f"site_url: {site.url}"
+            )
+        )
         second = tmp_path / "second.json"
-        assert publish(hub, namespace, second, f"--changed={base}..HEAD", "--no-sign",
-                       "--seed-ledger") == 0
+        assert (
+            publish(hub, namespace, second, f"--changed={base}..HEAD", "--no-sign", "--seed-ledger")
+            == 0
+        )
     ledger = json.loads(second.read_text())
     assert set(ledger["syscount"]) == {"1.0.0", "1.1.0"}
     assert ledger["killsnoop"]["1.0.0"] == json.loads(first.read_text())["killsnoop"]["1.0.0"]
     assert ledger["syscount"]["1.0.0"]["parameters"] == [
-        {"name": "target_pid", "type": "pid_t", "default": 0}]
+        {"name": "target_pid", "type": "pid_t", "default": 0}
+    ]

@@ -1,6 +1,5 @@
 """The one exception of this package."""
 
-
 from ebpf_hub.errors import HubError
 
 
