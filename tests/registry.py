@@ -17,6 +17,8 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -24,7 +26,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import requests
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -206,8 +207,11 @@ def _wait_ready(server: RegistryServer) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"docker-registry exited: {server.log.read_text(errors='replace')}")
         try:
-            status = requests.get(f"http://{server.host}/v2/", timeout=1).status_code
-        except requests.ConnectionError:
+            with urllib.request.urlopen(f"http://{server.host}/v2/", timeout=1) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
             time.sleep(0.05)
             continue
         if status in (200, 401):

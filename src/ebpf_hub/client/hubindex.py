@@ -17,17 +17,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ebpf_hub import __version__
 from ebpf_hub.client.settings import HUB_URL_ENV, Settings
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import write_atomic
+from ebpf_hub.httpclient import RETRY_STATUSES, Client, TooLargeError, TransferError
 from ebpf_hub.paths import cache_dir
 from ebpf_hub.schemas import load_schema
-
-if TYPE_CHECKING:
-    import requests
 
 MIB = 1024 * 1024
 INDEX_LIMIT = 64 * MIB
@@ -36,10 +34,7 @@ API_PATH = "api/v1/"
 INDEX_FILE = "index.json"
 INDEX_SCHEMA = "index.schema.json"
 PACKAGE_SCHEMA = "package-index.schema.json"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_MAX = 10.0
-_CHUNK = 64 * 1024
-_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 
 class _NotFound(Exception):
@@ -73,7 +68,7 @@ class HubIndex:
         self._local = _local_root(self._base)
         key = hashlib.sha256(self._base.encode()).hexdigest()[:24]
         self._cache_root = cache_dir() / "index" / key
-        self._session: requests.Session | None = None
+        self._client: Client | None = None
         self._documents: dict[str, dict[str, Any]] = {}
         self._noticed = False
 
@@ -90,9 +85,9 @@ class HubIndex:
 
     def close(self) -> None:
         """Close the HTTP connections, if any were opened."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def summaries(self) -> list[dict[str, Any]]:
         """Every package as `index.json` lists it (name, summary, categories, versions...)."""
@@ -168,21 +163,25 @@ class HubIndex:
         return _Fetched(body, etag, fresh=True)
 
     def _get(self, url: str, etag: str | None, limit: int) -> tuple[int, bytes, str | None]:
-        """(status, body, ETag) of a GET of `url`, retried by the session on transient errors."""
-        import requests
-
-        if self._session is None:
-            self._session = _open_session(self.settings)
+        """(status, body, ETag) of a GET of `url`, retried by the client on transient errors."""
+        if self._client is None:
+            self._client = Client(
+                timeout=self.settings.timeout,
+                retries=self.settings.retries,
+                backoff=self.settings.backoff,
+                backoff_max=BACKOFF_MAX,
+                user_agent=f"ebpf-hub/{__version__}",
+            )
         headers = {"If-None-Match": etag} if etag else {}
         try:
-            with self._session.get(
-                url, headers=headers, timeout=self.settings.timeout, stream=True
-            ) as response:
-                status = response.status_code
+            with self._client.request("GET", url, headers=headers) as response:
+                status = response.status
                 if status == 200:
-                    return status, _read_capped(response, limit, url), response.headers.get("ETag")
-        except requests.RequestException as exc:
-            raise _Unreachable(_reason(exc)) from None
+                    return status, response.read(limit), response.headers.get("ETag")
+        except TooLargeError:
+            raise HubError(_too_big(url, limit)) from None
+        except TransferError as exc:
+            raise _Unreachable(exc.reason) from None
         if status == 304 and etag:
             return status, b"", etag
         if status in (404, 410):
@@ -318,59 +317,5 @@ def _read_local(path: Path, limit: int) -> _Fetched:
     return _Fetched(body, None, fresh=False)
 
 
-def _open_session(settings: Settings) -> requests.Session:
-    """A session that retries GETs on connection errors, 429 and 5xx, with capped backoff.
-
-    Retry-After is not honoured: a hub (or a proxy) could otherwise stall the client for
-    hours; the capped exponential backoff is polite enough for a static file server.
-    """
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    retry = Retry(
-        total=settings.retries,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        backoff_factor=settings.backoff,
-        backoff_max=BACKOFF_MAX,
-        raise_on_status=False,
-        respect_retry_after_header=False,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = f"ebpf-hub/{__version__}"
-    return session
-
-
-def _read_capped(response: requests.Response, limit: int, url: str) -> bytes:
-    """The body, read in chunks and abandoned as soon as it exceeds `limit` (decoded) bytes."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise HubError(_too_big(url, limit))
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise HubError(_too_big(url, limit))
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _too_big(where: str, limit: int) -> str:
     return f"{where} is larger than {limit // MIB} MiB; refusing it (check --hub / {HUB_URL_ENV})"
-
-
-def _reason(exc: Exception) -> str:
-    """A few words on why a request failed, out of requests' nested exception text."""
-    import requests
-
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
-    found = _ERRNO_TEXT.search(str(exc))
-    if found:
-        return found.group(1).strip().lower()
-    return type(exc).__name__

@@ -42,7 +42,7 @@ class Settings:
 
     `registry` is None unless a flag, the environment or the config file named one; the
     index then decides (`registry_for`). `public_key` is a file (`Path`) or PEM text (`bytes`),
-    the two forms `ebpf_hub.oci.load_public_key` accepts.
+    the two forms `ebpf_hub.oci.keys.load_public_key` accepts.
     """
 
     hub_url: str = DEFAULT_HUB_URL
@@ -51,7 +51,7 @@ class Settings:
     require_signatures: bool = False
     timeout: float = DEFAULT_TIMEOUT  # seconds to wait to connect, and for each read
     retries: int = 3  # further tries after a connection error, a 429 or a 5xx
-    backoff: float = 0.5  # retry n >= 2 waits backoff * 2**(n-1) s (urllib3), capped at 10
+    backoff: float = 0.5  # retry n waits backoff * 2**(n-1) s (or Retry-After), at most 10
 
     @classmethod
     def load(

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
-
+from ebpf_hub.httpclient import Client, TooLargeError, TransferError
 from ebpf_hub.oci.errors import AuthenticationError
 
 USERNAME_ENV = "EBPF_HUB_REGISTRY_USERNAME"
@@ -109,12 +108,11 @@ def parse_challenge(header: str) -> Challenge:
 
 
 def fetch_token(
-    session: requests.Session,
+    client: Client,
     challenge: Challenge,
     credentials: Credentials | None,
     *,
     host: str,
-    timeout: float,
 ) -> str:
     """Get a bearer token from the challenge's realm (anonymous when there are no credentials)."""
     realm = challenge.params.get("realm", "")
@@ -125,24 +123,25 @@ def fetch_token(
     params = {k: v for k, v in challenge.params.items() if k in ("service", "scope")}
     headers = {"Authorization": credentials.basic_header()} if credentials else {}
     try:
-        response = session.get(realm, params=params, headers=headers, timeout=timeout)
-    except requests.RequestException as exc:
+        with client.request("GET", realm, params=params, headers=headers) as response:
+            status = response.status
+            if status in (401, 403):
+                hint = "check the credentials" if credentials else login_hint(host)
+                raise AuthenticationError(
+                    f"the token server of {host} refused access to "
+                    f"{params.get('scope', host)}; {hint}"
+                )
+            try:
+                body = response.json()
+            except (ValueError, TooLargeError):
+                body = None
+    except TransferError as exc:
         raise AuthenticationError(
-            f"cannot reach the token server {realm} of {host}: {exc}"
+            f"cannot reach the token server {realm} of {host} ({exc.reason})"
         ) from None
-    with response:
-        if response.status_code in (401, 403):
-            hint = "check the credentials" if credentials else login_hint(host)
-            raise AuthenticationError(
-                f"the token server of {host} refused access to {params.get('scope', host)}; {hint}"
-            )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
     token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
-    if response.status_code != 200 or not isinstance(token, str) or not token:
+    if status != 200 or not isinstance(token, str) or not token:
         raise AuthenticationError(
-            f"the token server {realm} of {host} answered {response.status_code} without a token"
+            f"the token server {realm} of {host} answered {status} without a token"
         )
     return token

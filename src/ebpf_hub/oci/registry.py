@@ -1,6 +1,6 @@
 """A repository on an OCI distribution registry used as a store.
 
-Speaks the distribution API with ``requests`` (see :mod:`ebpf_hub.oci.transport`) rather than
+Speaks the distribution API itself (see :mod:`ebpf_hub.oci.transport`) rather than
 through oras-py 0.2.43, whose ``Registry`` re-serializes manifests with ``json=`` on upload (the
 pushed bytes, hence the digest, differ from ours), returns fetched manifests as parsed dicts
 (their bytes, needed to check the digest, are lost), reads a blob wholly into memory to upload
@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
-import requests
-
 from ebpf_hub.fsutil import atomic_writer
+from ebpf_hub.httpclient import Response, TooLargeError, TransferError, next_link
 from ebpf_hub.oci.auth import Credentials, find_credentials
 from ebpf_hub.oci.digest import CHUNK_SIZE, Verifier, check_digest, is_digest, sha256_digest
 from ebpf_hub.oci.errors import (
@@ -83,7 +82,7 @@ class RegistryStore:
             "HEAD", url, what=what, headers={"Accept": MANIFEST_ACCEPT}
         )
         with response:
-            if response.status_code == 404:
+            if response.status == 404:
                 return None
             self._transport.check(response, what)
             digest = response.headers.get(DIGEST_HEADER)
@@ -101,7 +100,7 @@ class RegistryStore:
             check_tag(reference)
         url = self._url(f"manifests/{reference}")
         response = self._transport.request(
-            "GET", url, what=what, headers={"Accept": MANIFEST_ACCEPT}, stream=True
+            "GET", url, what=what, headers={"Accept": MANIFEST_ACCEPT}
         )
         with response:
             self._transport.check(response, what)
@@ -148,7 +147,7 @@ class RegistryStore:
         what = f"blob {self.name}@{digest}"
         check_digest(digest)
         with self._transport.request("HEAD", self._url(f"blobs/{digest}"), what=what) as response:
-            if response.status_code == 404:
+            if response.status == 404:
                 return False
             self._transport.check(response, what)
             return True
@@ -205,10 +204,10 @@ class RegistryStore:
         offset = verifier.received
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         response = self._transport.request(
-            "GET", self._url(f"blobs/{descriptor.digest}"), what=what, headers=headers, stream=True
+            "GET", self._url(f"blobs/{descriptor.digest}"), what=what, headers=headers
         )
         with response:
-            if response.status_code == 206 and _range_start(response) == offset:
+            if response.status == 206 and _range_start(response) == offset:
                 pass  # resumed where the last attempt stopped
             else:
                 self._transport.check(response, what)
@@ -217,13 +216,13 @@ class RegistryStore:
                     target.truncate()
                     verifier.reset()
             try:
-                for chunk in response.iter_content(CHUNK_SIZE):
+                for chunk in response.iter_bytes(CHUNK_SIZE):
                     verifier.update(chunk)
                     target.write(chunk)
-            except requests.RequestException as exc:
+            except TransferError as exc:
                 raise RegistryUnavailableError(
                     f"{what}: the transfer broke at byte {verifier.received} of "
-                    f"{descriptor.size} ({type(exc).__name__}); try again later"
+                    f"{descriptor.size} ({exc.reason}); try again later"
                 ) from None
 
     def list_tags(self) -> list[str]:
@@ -233,35 +232,32 @@ class RegistryStore:
         tags: list[str] = []
         while url:
             with self._transport.request("GET", url, what=what) as response:
-                if response.status_code == 404:
+                if response.status == 404:
                     return []
                 self._transport.check(response, what)
                 try:
                     page = response.json().get("tags") or []
-                except (ValueError, AttributeError):
+                except (ValueError, AttributeError, TooLargeError, TransferError):
                     raise RegistryError(f"{what}: the registry answered no tag list") from None
                 tags.extend(tag for tag in page if isinstance(tag, str))
-                next_link = response.links.get("next", {}).get("url")
-            url = urljoin(url, next_link) if next_link else None
+                following = next_link(response.headers.get("Link", ""))
+            url = urljoin(url, following) if following else None
         return sorted(tags)
 
 
-def _read_capped(response: requests.Response, limit: int, what: str) -> bytes:
+def _read_capped(response: Response, limit: int, what: str) -> bytes:
     """The body of a small response, refusing one longer than ``limit``."""
-    data = bytearray()
     try:
-        for chunk in response.iter_content(CHUNK_SIZE):
-            data += chunk
-            if len(data) > limit:
-                raise IntegrityError(f"{what} is larger than {limit} bytes; refusing it")
-    except requests.RequestException as exc:
+        return response.read(limit)
+    except TooLargeError:
+        raise IntegrityError(f"{what} is larger than {limit} bytes; refusing it") from None
+    except TransferError as exc:
         raise RegistryUnavailableError(
-            f"{what}: the transfer broke ({type(exc).__name__}); try again later"
+            f"{what}: the transfer broke ({exc.reason}); try again later"
         ) from None
-    return bytes(data)
 
 
-def _range_start(response: requests.Response) -> int | None:
+def _range_start(response: Response) -> int | None:
     """First byte of a 206 response (``Content-Range: bytes START-END/SIZE``)."""
     value = response.headers.get("Content-Range", "")
     unit, _, span = value.partition(" ")

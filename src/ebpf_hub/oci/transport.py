@@ -1,24 +1,21 @@
 """HTTP to one registry host: timeouts, retries, the authentication handshake, error mapping.
 
-Retries are split by what is safe to repeat. urllib3 retries connection failures of every
-request and the reads (GET, HEAD) that end in a 429 or 5xx, honouring ``Retry-After``. Writes
-(POST, PUT) are not retried by urllib3: a blob PUT that broke half-way leaves a dead upload
-session behind, so :meth:`Transport.retrying` repeats the whole write operation instead.
-Every request has a connect and a read timeout.
+Retries are split by what is safe to repeat. The HTTP client (`ebpf_hub.httpclient`) retries
+connection failures of every request, and the reads (GET, HEAD) that end in a 429 or 5xx or
+break, honouring ``Retry-After``. Writes (POST, PUT) that reached the registry are not
+retried there: a blob PUT that broke half-way leaves a dead upload session behind, so
+:meth:`Transport.retrying` repeats the whole write operation instead. Every request has a
+connect and a read timeout.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Callable, Mapping
-from typing import BinaryIO, TypeVar
+from typing import IO, TypeVar
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
+from ebpf_hub import __version__
+from ebpf_hub.httpclient import RETRY_STATUSES, Client, Response, TooLargeError, TransferError
 from ebpf_hub.oci.auth import Credentials, fetch_token, login_hint, parse_challenge
 from ebpf_hub.oci.errors import (
     AuthenticationError,
@@ -30,24 +27,17 @@ from ebpf_hub.oci.errors import (
 DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_ERRNO_RE = re.compile(r"\[Errno -?\d+\][^'\")]*")
+BACKOFF = 0.25
 T = TypeVar("T")
 
 
 def backoff_delay(attempt: int) -> float:
     """Seconds to wait before retry number ``attempt`` (0-based): exponential, capped."""
-    return float(min(0.25 * 2**attempt, 8.0))
-
-
-def _reason(exc: Exception) -> str:
-    """A short cause for a one-line message (requests' own text nests several reprs)."""
-    match = _ERRNO_RE.search(str(exc))
-    return match.group(0).strip() if match else type(exc).__name__
+    return float(min(BACKOFF * 2**attempt, 8.0))
 
 
 class Transport:
-    """A requests session bound to one registry host."""
+    """An HTTP client bound to one registry host, with its credentials and token."""
 
     def __init__(
         self,
@@ -64,22 +54,13 @@ class Transport:
         self.timeout = timeout
         self.attempts = retries + 1
         self._authorization: str | None = None
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            other=0,
-            backoff_factor=0.25,
-            status_forcelist=RETRY_STATUSES,
-            allowed_methods=frozenset({"GET", "HEAD"}),
-            respect_retry_after_header=True,
-            raise_on_status=False,
+        self.client = Client(
+            timeout=timeout,
+            connect_timeout=CONNECT_TIMEOUT,
+            retries=retries,
+            backoff=BACKOFF,
+            user_agent=f"ebpf-hub/{__version__}",
         )
-        self.session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
 
     def url(self, path: str) -> str:
         """Absolute URL of an API path such as ``/v2/ns/name/tags/list``."""
@@ -92,19 +73,21 @@ class Transport:
         *,
         what: str,
         headers: Mapping[str, str] | None = None,
-        data: bytes | BinaryIO | None = None,
-        stream: bool = False,
-    ) -> requests.Response:
-        """Send a request, answering one authentication challenge if the registry makes it."""
-        response = self._send(method, url, what=what, headers=headers, data=data, stream=stream)
-        if response.status_code != 401:
+        data: bytes | IO[bytes] | None = None,
+    ) -> Response:
+        """Send a request, answering one authentication challenge if the registry makes it.
+
+        The body of the answer is read on demand: close it (``with``) when done.
+        """
+        response = self._send(method, url, what=what, headers=headers, data=data)
+        if response.status != 401:
             return response
         response.close()
         self._authorization = self._answer(response, what)
         if data is not None and not isinstance(data, bytes):
             data.seek(0)
-        response = self._send(method, url, what=what, headers=headers, data=data, stream=stream)
-        if response.status_code == 401:
+        response = self._send(method, url, what=what, headers=headers, data=data)
+        if response.status == 401:
             response.close()
             raise self._denied(what)
         return response
@@ -116,38 +99,28 @@ class Transport:
         *,
         what: str,
         headers: Mapping[str, str] | None,
-        data: bytes | BinaryIO | None,
-        stream: bool,
-    ) -> requests.Response:
+        data: bytes | IO[bytes] | None,
+    ) -> Response:
         sent = dict(headers or {})
         if self._authorization:
             sent["Authorization"] = self._authorization
         try:
-            return self.session.request(
-                method,
-                url,
-                headers=sent,
-                data=data,
-                stream=stream,
-                timeout=(CONNECT_TIMEOUT, self.timeout),
-            )
-        except requests.exceptions.SSLError as exc:
-            raise RegistryError(
-                f"TLS failure talking to {self.host} for {what} ({_reason(exc)}); fix the "
-                "certificate, or pass --insecure if the registry speaks plain HTTP"
-            ) from None
-        except requests.RequestException as exc:
+            return self.client.request(method, url, headers=sent, body=data)
+        except TransferError as exc:
+            if exc.tls:
+                raise RegistryError(
+                    f"TLS failure talking to {self.host} for {what} ({exc.reason}); fix the "
+                    "certificate, or pass --insecure if the registry speaks plain HTTP"
+                ) from None
             raise RegistryUnavailableError(
-                f"cannot reach {self.host} for {what} ({_reason(exc)}); check the address "
+                f"cannot reach {self.host} for {what} ({exc.reason}); check the address "
                 "and that the registry is running"
             ) from None
 
-    def _answer(self, response: requests.Response, what: str) -> str:
+    def _answer(self, response: Response, what: str) -> str:
         challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if challenge.scheme == "bearer":
-            token = fetch_token(
-                self.session, challenge, self.credentials, host=self.host, timeout=self.timeout
-            )
+            token = fetch_token(self.client, challenge, self.credentials, host=self.host)
             return f"Bearer {token}"
         if challenge.scheme == "basic" and self.credentials is not None:
             return self.credentials.basic_header()
@@ -168,9 +141,9 @@ class Transport:
             f"{what}; check the user name and password"
         )
 
-    def check(self, response: requests.Response, what: str, expected: int = 200) -> None:
+    def check(self, response: Response, what: str, expected: int = 200) -> None:
         """Raise the error that matches an unexpected status (the response is then closed)."""
-        status = response.status_code
+        status = response.status
         if status == expected:
             return
         detail = _error_detail(response)
@@ -197,14 +170,13 @@ class Transport:
         return operation()
 
 
-def _error_detail(response: requests.Response) -> str:
+def _error_detail(response: Response) -> str:
     """`` (CODE: message)`` from a distribution error body, or nothing."""
-    if response.request.method == "HEAD":
+    if response.method == "HEAD":
         return ""
     try:
-        body = next(response.iter_content(65536), b"")
-        errors = json.loads(body).get("errors") if body else None
-    except (ValueError, AttributeError, requests.RequestException):
+        errors = response.json(limit=65536).get("errors")
+    except (ValueError, AttributeError, TooLargeError, TransferError):
         return ""
     if not isinstance(errors, list) or not errors or not isinstance(errors[0], dict):
         return ""

@@ -16,6 +16,8 @@ from ebpf_hub.fsutil import write_atomic
 from ebpf_hub.index.jsonindex import load_digests, to_json_bytes
 from ebpf_hub.publish.pipeline import Outcome
 
+LEDGER_LIMIT = 64 * 1024 * 1024  # bytes; a ledger of 10,000 versions is about 2 MB
+
 
 def seed(path: Path, url: str, timeout: float = 30.0) -> None:
     """Start the ledger at `path` from the one the deployed site serves at `url`, if none yet.
@@ -24,22 +26,23 @@ def seed(path: Path, url: str, timeout: float = 30.0) -> None:
     """
     if path.exists():
         return
-    import requests
+    from ebpf_hub.httpclient import Client, TooLargeError, TransferError
 
     try:
-        response = requests.get(url, timeout=timeout)
-    except requests.RequestException as exc:
+        with Client(timeout=timeout) as client, client.request("GET", url) as response:
+            status = response.status
+            data = response.json(limit=LEDGER_LIMIT) if status == 200 else None
+    except TransferError as exc:
         raise HubError(
-            f"cannot fetch the deployed ledger {url} ({exc}); check site_url in index/hub.yaml"
+            f"cannot fetch the deployed ledger {url} ({exc.reason}); check site_url in "
+            "index/hub.yaml"
         ) from None
-    if response.status_code == 404:
-        return
-    if response.status_code != 200:
-        raise HubError(f"{url} answered {response.status_code}; check site_url in index/hub.yaml")
-    try:
-        data = json.loads(response.content)
-    except ValueError:
+    except (ValueError, TooLargeError):
         raise HubError(f"{url} is not a JSON ledger; check site_url in index/hub.yaml") from None
+    if status == 404:
+        return
+    if status != 200:
+        raise HubError(f"{url} answered {status}; check site_url in index/hub.yaml")
     if not isinstance(data, dict):
         raise HubError(f"{url} is not a JSON ledger; check site_url in index/hub.yaml")
     write_atomic(path, to_json_bytes(data))
