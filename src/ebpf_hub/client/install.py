@@ -7,7 +7,7 @@ record (`ebpf_hub.client.installed`). All of it happens under a per-package file
 concurrent installs of one package queue up, and the later ones find it installed. Any
 failure sweeps away what the attempt wrote: the previous install, if any, is left as it was.
 
-The OCI and network stack (`fetch`, `ebpf_hub.oci`: requests, cryptography) is imported only
+The OCI and network stack (`fetch`, `ebpf_hub.oci`: HTTP, cryptography) is imported only
 by the functions that download: `ensure_installed`, which the runner calls before every run,
 then costs nothing but reading a record when the package is installed already.
 """
@@ -39,6 +39,7 @@ from ebpf_hub.client.installed import (
 from ebpf_hub.client.resolve import parse_spec, resolve
 from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
+from ebpf_hub.locking import LockTimeout, file_lock
 from ebpf_hub.paths import data_dir
 
 if TYPE_CHECKING:
@@ -198,22 +199,15 @@ def package_lock(name: str) -> Iterator[None]:
     The lock files live in `data_dir()/locks` and stay there (empty): deleting a lock file
     that another process may be waiting on would let two of them in.
     """
-    from filelock import FileLock, Timeout
-
     path = data_dir() / "locks" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), timeout=LOCK_TIMEOUT)
     try:
-        lock.acquire()
-    except Timeout:
+        with file_lock(path, LOCK_TIMEOUT):
+            yield
+    except LockTimeout:
         raise HubError(
             f"another ebpf-hub has been working on {name} for {LOCK_TIMEOUT:.0f} s (lock "
             f"{path}); wait for it to finish, then try again"
         ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _install_version(

@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from ebpf_hub.fsutil import atomic_writer, write_atomic
+from ebpf_hub.locking import LockTimeout, file_lock
 from ebpf_hub.oci.digest import Verifier, check_digest, copy_verified, is_digest, sha256_digest
 from ebpf_hub.oci.errors import IntegrityError, ManifestError, NotFoundError, OCIError
 from ebpf_hub.oci.manifest import (
@@ -41,7 +40,7 @@ class LayoutStore:
     def __init__(self, root: Path, *, create: bool = False) -> None:
         self.root = root
         self._index_path = root / "index.json"
-        self._lock = FileLock(str(root / "index.json.lock"), timeout=LOCK_TIMEOUT)
+        self._lock_path = root / "index.json.lock"
         if create:
             self._create()
         self._check_layout()
@@ -83,16 +82,13 @@ class LayoutStore:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         try:
-            self._lock.acquire()
-        except Timeout:
+            with file_lock(self._lock_path, LOCK_TIMEOUT):
+                yield
+        except LockTimeout:
             raise OCIError(
-                f"{self.name} is locked by another process (lock {self._lock.lock_file}); "
-                "wait for it to finish or remove a stale lock"
+                f"{self.name} is locked by another process (lock {self._lock_path}) for "
+                f"{LOCK_TIMEOUT:.0f} s; wait for it to finish"
             ) from None
-        try:
-            yield
-        finally:
-            self._lock.release()
 
     def _blob_path(self, digest: str) -> Path:
         return self.root / "blobs" / "sha256" / check_digest(digest)
