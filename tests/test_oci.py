@@ -24,40 +24,35 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ebpf_hub.oci import (
+from ebpf_hub.oci.artifact import (
     ARTIFACT_TYPE,
     BPF_OBJECT_MEDIA_TYPE,
     CONFIG_MEDIA_TYPE,
-    AuthenticationError,
     BuiltArtifact,
+    build_artifact,
+    push_artifact,
+    read_artifact,
+)
+from ebpf_hub.oci.copy import copy_tag
+from ebpf_hub.oci.digest import sha256_digest
+from ebpf_hub.oci.errors import (
+    AuthenticationError,
     IntegrityError,
     InvalidReferenceError,
-    LayoutReference,
-    LayoutStore,
     OCIError,
-    RegistryReference,
-    RegistryStore,
     RegistryUnavailableError,
     SignatureError,
     SigningKeyError,
-    Store,
     TagConflictError,
     UnsafeArtifactError,
-    build_artifact,
-    copy_tag,
-    generate_key_pair,
-    load_private_key,
-    load_public_key,
-    open_store,
-    parse_reference,
-    push_artifact,
-    read_artifact,
-    sign,
-    signature_tag,
-    verify,
 )
-from ebpf_hub.oci.digest import sha256_digest
+from ebpf_hub.oci.keys import generate_key_pair, load_private_key, load_public_key
+from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.manifest import OCI_MANIFEST, TITLE_ANNOTATION, Descriptor, ImageManifest
+from ebpf_hub.oci.reference import LayoutReference, RegistryReference, parse_reference
+from ebpf_hub.oci.registry import RegistryStore
+from ebpf_hub.oci.signing import sign, signature_tag, verify
+from ebpf_hub.oci.store import Store, open_store
 from registry import RegistryServer
 
 MiB = 1024 * 1024
