@@ -26,6 +26,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import select
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -40,6 +41,7 @@ MAX_REDIRECTS = 5
 CHUNK_SIZE = 1024 * 1024
 _DRAIN_LIMIT = 64 * 1024  # an unread rest up to this size is read to keep the connection
 _Key = tuple[str, str, int]  # scheme, host, port of a connection
+_Route = tuple[_Key, _Key | None]  # a destination and the proxy in between: what pools share
 
 
 class TransferError(Exception):
@@ -69,18 +71,19 @@ class Response:
     def __init__(
         self,
         client: Client,
-        key: _Key,
+        route: _Route,
         conn: http.client.HTTPConnection,
         raw: http.client.HTTPResponse,
         method: str,
     ) -> None:
         self._client = client
-        self._key = key
+        self._route = route
         self._conn = conn
         self._raw = raw
         self.status = raw.status
         self.headers = raw.headers  # an email.message.Message: `get` ignores case
         self.method = method
+        self._done = False  # closed or discarded: the connection is no longer this answer's
 
     def __enter__(self) -> Response:
         return self
@@ -126,6 +129,9 @@ class Response:
 
     def close(self) -> None:
         """Give the connection back if the body was read (a short unread rest is read)."""
+        if self._done:
+            return
+        self._done = True
         raw = self._raw
         if not raw.isclosed() and raw.length is not None and raw.length <= _DRAIN_LIMIT:
             try:
@@ -134,11 +140,12 @@ class Response:
                 self._discard()
                 return
         if raw.isclosed() and not raw.will_close:
-            self._client._release(self._key, self._conn)
+            self._client._release(self._route, self._conn)
         else:
             self._discard()
 
     def _discard(self) -> None:
+        self._done = True
         self._raw.close()
         self._conn.close()
 
@@ -166,7 +173,7 @@ class Client:
         self.backoff = backoff
         self.backoff_max = backoff_max
         self.user_agent = user_agent
-        self._idle: dict[_Key, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[_Route, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
     def __enter__(self) -> Client:
@@ -272,7 +279,7 @@ class Client:
         sent = dict(headers)
         if body is not None and not isinstance(body, bytes) and "Content-Length" not in sent:
             sent["Content-Length"] = str(os.fstat(body.fileno()).st_size - body.tell())
-        reused, conn = self._acquire(key, proxy)
+        reused, conn = self._acquire((key, proxy))
         try:
             conn.request(method, target, body=body, headers=sent)
             raw = conn.getresponse()
@@ -282,15 +289,19 @@ class Client:
             if reused and isinstance(exc, _STALE):  # the server closed an idle connection
                 raise _NotSent(error) from None
             raise error from None
-        return Response(self, key, conn, raw, method)
+        return Response(self, (key, proxy), conn, raw, method)
 
-    def _acquire(self, key: _Key, proxy: _Key | None) -> tuple[bool, http.client.HTTPConnection]:
-        """An idle connection to `key` (reused: True), else a new one."""
-        with self._lock:
-            idle = self._idle.get(key)
-            if idle:
-                return True, idle.pop()
-        return False, self._connect(key, proxy)
+    def _acquire(self, route: _Route) -> tuple[bool, http.client.HTTPConnection]:
+        """An idle connection on `route` (reused: True), else a new one."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(route)
+                conn = idle.pop() if idle else None
+            if conn is None:
+                return False, self._connect(*route)
+            if not _dropped(conn):
+                return True, conn
+            conn.close()
 
     def _connect(self, key: _Key, proxy: _Key | None) -> http.client.HTTPConnection:
         scheme, host, port = key
@@ -322,9 +333,18 @@ class Client:
             conn.sock.settimeout(self.timeout)
         return conn
 
-    def _release(self, key: _Key, conn: http.client.HTTPConnection) -> None:
+    def _release(self, route: _Route, conn: http.client.HTTPConnection) -> None:
         with self._lock:
-            self._idle.setdefault(key, []).append(conn)
+            self._idle.setdefault(route, []).append(conn)
+
+
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """Whether the server closed an idle connection: it is readable (EOF, or a stray byte)."""
+    if conn.sock is None:
+        return True
+    poll = select.poll()
+    poll.register(conn.sock, select.POLLIN)
+    return bool(poll.poll(0))
 
 
 def next_link(header: str) -> str | None:
