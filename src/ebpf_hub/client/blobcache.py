@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -97,6 +98,7 @@ class CachingStore:
         self._cached_tags: set[str] = set()  # tags answered from the cache
         self._tags_from_remote = False
         self._scratch: Path | None = None  # this reader's downloads in progress
+        self._scratch_lock = threading.Lock()  # blobs may be fetched by several threads
 
     def __enter__(self) -> CachingStore:
         return self
@@ -171,13 +173,19 @@ class CachingStore:
         self.cache.export(digest, dest)
 
     def _download(self, descriptor: Descriptor) -> None:
-        """Download into this reader's own directory under the cache, then into the cache."""
-        if self._scratch is None:
-            self.cache.incoming.mkdir(exist_ok=True)
-            self._scratch = Path(tempfile.mkdtemp(dir=self.cache.incoming))
-        staged = self._scratch / check_digest(descriptor.digest)
+        """Download into this reader's own directory under the cache, then into the cache.
+
+        Each download has a directory of its own there, which its progress bar watches (two
+        layers with the same content may be downloaded at once: the second rename wins).
+        """
+        with self._scratch_lock:
+            if self._scratch is None:
+                self.cache.incoming.mkdir(exist_ok=True)
+                self._scratch = Path(tempfile.mkdtemp(dir=self.cache.incoming))
+        directory = Path(tempfile.mkdtemp(dir=self._scratch))
+        staged = directory / check_digest(descriptor.digest)
         label = descriptor.title or descriptor.digest[7:19]
-        with download_progress(label, descriptor.size, self._scratch):
+        with download_progress(label, descriptor.size, directory):
             self.remote.get_blob(descriptor, staged)  # verified: size and digest
         self.cache.add(staged, descriptor.digest)
 

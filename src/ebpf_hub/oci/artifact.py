@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from ebpf_hub.oci.manifest import (
     canonical_json,
 )
 from ebpf_hub.oci.store import Store, read_blob
+from ebpf_hub.parallel import run_concurrently
 
 ARTIFACT_TYPE = "application/vnd.ebpf-hub.package.v1"
 CONFIG_MEDIA_TYPE = "application/vnd.ebpf-hub.package.config.v1+json"
@@ -212,7 +214,8 @@ def read_artifact(
 
     ``ref`` names the artifact in messages. ``out_dir`` must not exist or be empty; it
     receives every layer file at once (a temporary directory beside it is renamed onto it)
-    or, on any error, nothing.
+    or, on any error, nothing. The layers are fetched concurrently: each waits mostly on
+    its own round trip to the registry.
     """
     check_digest(expected_digest)
     _prepare_output(ref, out_dir)
@@ -233,8 +236,12 @@ def read_artifact(
         raise UnsafeArtifactError(f"{ref}: the config blob is not a JSON object; refusing it")
     scratch = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        for title, layer in zip(titles, manifest.layers, strict=True):
-            store.get_blob(layer, scratch / title)
+        run_concurrently(
+            [
+                partial(store.get_blob, layer, scratch / title)
+                for title, layer in zip(titles, manifest.layers, strict=True)
+            ]
+        )
         scratch.chmod(0o755)
         scratch.replace(out_dir)
     except BaseException:

@@ -48,7 +48,10 @@ class Store(Protocol):
         ...
 
     def get_blob(self, descriptor: Descriptor, dest: Path) -> None:
-        """Write a blob to ``dest`` atomically after checking its size and digest."""
+        """Write a blob to ``dest`` atomically after checking its size and digest.
+
+        Safe to call from several threads at once (a pull fetches its layers together).
+        """
         ...
 
     def list_tags(self) -> list[str]:
