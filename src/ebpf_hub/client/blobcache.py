@@ -40,7 +40,7 @@ class BlobCache:
 
     def __init__(self) -> None:
         self.root = cache_dir() / "oci"
-        self.layout = LayoutStore(self.root, create=True)
+        self.layout = LayoutStore(self.root, create=True, durable=False)
         self.incoming = self.root / "incoming"  # downloads in progress, one directory each
 
     def blob_path(self, digest: str) -> Path:

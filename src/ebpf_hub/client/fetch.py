@@ -115,17 +115,20 @@ def open_remote(source: Source, settings: Settings) -> Store:
 
     Registries on a loopback address are spoken to in plain HTTP, as docker does for
     127.0.0.0/8: a local registry rarely has a certificate, and its traffic never leaves
-    the machine. Every other registry needs HTTPS.
+    the machine. Every other registry needs HTTPS. Downloads land in the blob cache, which
+    verifies what it reads, so they are not synced one by one (`ebpf_hub.client.installed`
+    syncs the installed files once, before the record that commits them).
     """
     location = source.location
     if isinstance(location, LayoutReference):
-        return LayoutStore(location.path)
+        return LayoutStore(location.path, durable=False)
     return RegistryStore(
         location.host,
         location.repository,
         insecure=location.host.startswith(_LOOPBACK),
         timeout=settings.timeout,
         retries=settings.retries,
+        durable=False,
     )
 
 

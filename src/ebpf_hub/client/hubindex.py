@@ -220,7 +220,8 @@ class HubIndex:
         }
         path = self._cache_root / relative
         try:
-            write_atomic(path, json.dumps(meta, sort_keys=True).encode() + b"\n" + fetched.body)
+            body = json.dumps(meta, sort_keys=True).encode() + b"\n" + fetched.body
+            write_atomic(path, body, durable=False)  # a torn copy fails its hash: refetched
         except OSError as exc:
             raise HubError(
                 f"cannot write the index cache {path} ({exc.strerror}); "

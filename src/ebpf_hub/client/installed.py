@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.fsutil import write_atomic
+from ebpf_hub.fsutil import sync_files, write_atomic
 from ebpf_hub.paths import data_dir
 
 RECORD = "installed.json"
@@ -105,7 +105,11 @@ def list_installed() -> list[InstalledPackage]:
 def write_record(
     directory: Path, config: dict[str, Any], files: list[Path], **fields: Any
 ) -> InstalledPackage:
-    """Commit an install: the record naming `directory` (inside the package dir) and its files."""
+    """Commit an install: the record naming `directory` (inside the package dir) and its files.
+
+    The files came from the blob cache, unsynced: they reach the disk before the record does.
+    """
+    sync_files(files)
     record = {
         "record_version": RECORD_VERSION,
         "directory": directory.name,

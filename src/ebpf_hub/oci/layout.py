@@ -37,8 +37,11 @@ LOCK_TIMEOUT = 60.0
 class LayoutStore:
     """A :class:`~ebpf_hub.oci.store.Store` backed by an OCI image layout directory."""
 
-    def __init__(self, root: Path, *, create: bool = False) -> None:
+    def __init__(self, root: Path, *, create: bool = False, durable: bool = True) -> None:
+        """`durable=False` writes blobs without syncing them: for a cache, which verifies
+        every blob it reads (the index is always synced)."""
         self.root = root
+        self._durable = durable
         self._index_path = root / "index.json"
         self._lock_path = root / "index.json.lock"
         if create:
@@ -173,7 +176,7 @@ class LayoutStore:
             return False
         verifier = Verifier(descriptor.digest, descriptor.size, f"blob {descriptor.digest}")
         handle = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
-        with handle, atomic_writer(path) as target:
+        with handle, atomic_writer(path, durable=self._durable) as target:
             copy_verified(handle, target, verifier)
         return True
 
@@ -184,7 +187,7 @@ class LayoutStore:
             source = self._blob_path(descriptor.digest).open("rb")
         except FileNotFoundError:
             raise NotFoundError(f"{what} not found; the layout is incomplete") from None
-        with source, atomic_writer(dest) as target:
+        with source, atomic_writer(dest, durable=self._durable) as target:
             copy_verified(source, target, Verifier(descriptor.digest, descriptor.size, what))
 
     def list_tags(self) -> list[str]:

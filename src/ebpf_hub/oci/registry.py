@@ -56,8 +56,12 @@ class RegistryStore:
         credentials: Credentials | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
+        durable: bool = True,
     ) -> None:
+        """`durable=False` writes downloads without syncing them, for a caller that keeps
+        them in a cache verified on every read."""
         self.repository = repository
+        self._durable = durable
         self._transport = Transport(
             host,
             insecure=insecure,
@@ -188,7 +192,7 @@ class RegistryStore:
         """
         what = f"blob {self.name}@{descriptor.digest}"
         verifier = Verifier(descriptor.digest, descriptor.size, what)
-        with atomic_writer(dest) as target:
+        with atomic_writer(dest, durable=self._durable) as target:
             for attempt in range(self._transport.attempts):
                 try:
                     self._download(descriptor, target, verifier)
