@@ -140,6 +140,9 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMANDS = ("build", "publish", "keygen")  # what `register` adds
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     build = add_command(
         commands,

@@ -240,6 +240,10 @@ def add_client_options(
     sub.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
+# what `register` adds
+COMMANDS = ("search", "info", "install", "list", "upgrade", "remove", "pull")
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     search = add_command(
         commands,

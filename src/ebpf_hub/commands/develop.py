@@ -171,6 +171,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMANDS = ("init", "test", "submit")  # what `register` adds
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     init = add_command(
         commands,

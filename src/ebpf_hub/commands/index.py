@@ -65,6 +65,9 @@ def cmd_hash(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMANDS = ("validate", "index", "hash")  # what `register` adds
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     validate = add_command(
         commands,

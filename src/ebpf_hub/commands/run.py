@@ -101,6 +101,9 @@ def _split_rest(late: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     return handler
 
 
+COMMANDS = ("run", "doctor")  # what `register` adds
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     late = argparse.ArgumentParser(prog="ebpf-hub run", add_help=False, allow_abbrev=False)
     _add_run_options(late)
