@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ebpf_hub.cli import main
+from ebpf_hub.index.document import parse_document
 from ebpf_hub.index.srchash import tree_hash
 from hubrepo import SAMPLE, git, in_repo_package, make_hub, write_package
 
@@ -333,6 +336,27 @@ def test_hostile_files_get_a_clear_message(
     assert code == 1
     assert expected in output, output
     assert len([line for line in output.splitlines() if line.startswith("index/")]) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("0123", "0o17", "0x1F", "1_000", "+12", "-3", "1:20", "0b101", "190:20:30"),
+        *(".5", "-.inf", "1e3", "6.8523015e+5", "1.0.0", "1.0", "-1.5"),
+        *("", "~", "null", "Null", "NULL", "nul"),
+        *("yes", "No", "on", "OFF", "true", "False", "y", "n", "tru"),
+        *("x86_64", "'0123'", '"true"', "'null'", "|\n  block\n"),
+        *("2026-01-10", "2001-12-14t21:59:43.10-05:00", "2026-1-1"),
+    ],
+)
+def test_values_are_read_as_yaml_safe_load_reads_them(text: str) -> None:
+    """Our tag resolution is PyYAML's, minus what a safe loader never uses: same values."""
+    source = f"value: {text}\n"
+    value = parse_document(source.encode(), "t.yaml").data["value"]
+    expected = yaml.safe_load(source)["value"]
+    if isinstance(expected, dt.date):  # dates stay text: JSON has no date type
+        expected = text
+    assert (type(value), value) == (type(expected), expected)
 
 
 def test_other_extension_is_reported(hub: Path, capsys: pytest.CaptureFixture[str]) -> None:

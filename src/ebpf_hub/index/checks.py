@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -218,18 +218,26 @@ def _tree_matches(doc: Document, package: Package, directory: Path) -> Iterator[
         )
 
 
-def confusable_problems(
-    documents: Iterable[tuple[Document, str]], all_names: Iterable[str]
-) -> Iterator[Problem]:
-    """Names that differ from another package's only by hyphens (`foo-bar` vs `foobar`)."""
+def hyphenless_names(names: Iterable[str]) -> dict[str, set[str]]:
+    """Package names by their form without hyphens, which `confusable_problems` compares."""
     owners: dict[str, set[str]] = {}
-    for name in all_names:
+    for name in names:
         owners.setdefault(name.replace("-", ""), set()).add(name)
-    for document, name in documents:
-        others = owners.get(name.replace("-", ""), set()) - {name}
-        if others:
-            yield document.problem(
-                ("name",),
-                f"{name!r} is too close to existing package {min(others)!r}",
-                "names must differ by more than hyphens; choose another name",
-            )
+    return owners
+
+
+def confusable_problems(
+    document: Document, name: str, owners: Mapping[str, set[str]]
+) -> list[Problem]:
+    """A name that differs from another package's only by hyphens (`foo-bar` vs `foobar`);
+    `owners` is `hyphenless_names` of every package."""
+    others = owners.get(name.replace("-", ""), set()) - {name}
+    if not others:
+        return []
+    return [
+        document.problem(
+            ("name",),
+            f"{name!r} is too close to existing package {min(others)!r}",
+            "names must differ by more than hyphens; choose another name",
+        )
+    ]
