@@ -379,6 +379,20 @@ def test_a_failed_build_leaves_the_previous_site(tmp_path: Path) -> None:
     assert list((hub / "build").iterdir()) == []
 
 
+def test_a_hand_written_page_where_a_generated_page_goes_fails_the_build(tmp_path: Path) -> None:
+    hub = _copy_hub(tmp_path / "hub")
+    (hub / "site/packages").mkdir()
+    (hub / f"site/packages/{SEED}.md").write_text("# Mine\n")
+    out = tmp_path / "out"
+    with pytest.raises(HubError) as caught:
+        build_site(load_config(hub), out)
+    assert str(caught.value) == (
+        f"site/packages/{SEED}.md: a hand-written page is where a generated page goes; "
+        "rename or remove it"
+    )
+    assert not out.exists() and list((hub / "build").iterdir()) == []
+
+
 def _get(url: str) -> str:
     status, _, body = _fetch(url)
     return body.decode() if status == 200 else ""
@@ -432,12 +446,13 @@ def test_package_pages_show_yanked_versions_danger_and_text_as_typed(tmp_path: P
     risky = _sample(
         "risky",
         summary="Counts <script>alert(1)</script> | *events* `x`",
-        description="Mentions <!-- hub-fragment:details --> in its text.",
+        description="Mentions <!-- hub-marker:readme --> in its text.",
         permissions={"attach": ["tracepoint"], "helpers": ["bpf_send_signal"]},
         versions=yanked,
     )
     withdrawn = _sample(
         "withdrawn",
+        summary="# Not a heading: a summary shows as typed",
         versions=[{**v, "yanked": "Withdrawn"} for v in yaml.safe_load(SAMPLE)["versions"]],
     )
     parameters = [{"name": "target_pid", "type": "pid", "default": 0, "description": "one pid"}]
@@ -460,9 +475,10 @@ def test_package_pages_show_yanked_versions_danger_and_text_as_typed(tmp_path: P
 
     gone = (out / "packages/withdrawn/index.html").read_text()
     assert "Every version is yanked" in gone and "ebpf-hub install withdrawn" not in gone
-    leftovers = [p for p in out.rglob("*.html") if "hub-fragment:" in p.read_text()]
+    assert '<p class="hub-summary"># Not a heading: a summary shows as typed</p>' in gone
+    leftovers = [p for p in out.rglob("*.html") if "hub-marker:" in p.read_text()]
     assert leftovers == [out / "packages/risky/index.html"]  # only the description's own text
-    assert "Mentions <!-- hub-fragment:details --> in its text." in page
+    assert "Mentions <!-- hub-marker:readme --> in its text." in page
 
 
 def test_in_repo_readme_is_embedded_below_the_package_details(site: Served) -> None:

@@ -54,14 +54,14 @@ def build_site(
     staging = Path(tempfile.mkdtemp(dir=config.root / STAGING_DIR, prefix="site-docs."))
     built = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new."))
     try:
-        fragments = stage_docs(data, ledger, staging)
+        pages = stage_docs(data, ledger, staging)
         run_mkdocs(
             config.root / MKDOCS_FILE,
             docs_dir=staging,
             site_dir=built,
             site_url=config.site_url,
             tags=config.categories,
-            fragments=fragments,
+            pages=pages,
         )
         write_index(build_index(data.packages, data.registry, ledger), built)
         built.chmod(0o755)

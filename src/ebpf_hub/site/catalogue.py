@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import CONFIG_FILE
 from ebpf_hub.index.model import Package
-from ebpf_hub.site.markup import cell, escape, front_matter, table
+from ebpf_hub.site.markup import cell, escape, table
 from ebpf_hub.site.package_page import page_path
+from ebpf_hub.site.pages import GeneratedPage
 
 RECENT_LIMIT = 8
 
@@ -52,22 +53,21 @@ def packages_phrase(count: int) -> str:
     return "no packages yet" if count == 0 else f"{count} package{'s' if count != 1 else ''}"
 
 
-def category_page(category: str, description: str, count: int) -> str:
+def category_page(category: str, description: str, count: int) -> GeneratedPage:
     """A category's page: its description and the tags listing of its packages."""
     listing = json.dumps({"include": [category]})
     empty = "" if count else " [Add the first one](../add-a-package.md)."
-    return (
-        front_matter(
-            {
-                "title": category.capitalize(),
-                "description": escape(description),
-                "hide": ["navigation", "toc"],
-            }
-        )
-        + f"# {cell(category.capitalize())}\n\n{cell(description)}.\n\n"
+    meta = {
+        "title": category.capitalize(),
+        "description": escape(description),
+        "hide": ["navigation", "toc"],
+    }
+    return GeneratedPage(
+        meta,
+        f"# {cell(category.capitalize())}\n\n{cell(description)}.\n\n"
         + f"{packages_phrase(count).capitalize()}.{empty} "
         + "See [all categories](index.md).\n\n"
-        + f"<!-- material/tags {listing} -->\n"
+        + f"<!-- material/tags {listing} -->\n",
     )
 
 

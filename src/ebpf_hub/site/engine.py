@@ -3,8 +3,8 @@
 `mkdocs.yml` keeps the theme, plugins and navigation; what depends on the hub (docs and output
 directories, site URL, the category allow-list) is set here, so the allow-list has one home:
 index/hub.yaml. The tags plugin gets it as `tags_allowed`, which makes MkDocs itself refuse a
-page tagged with anything else. The fragments plugin is added here too: it only makes sense
-with pages staged by this package.
+page tagged with anything else. The plugin of the generated pages is added here too: it only
+makes sense with pages staged by this package.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.site.fragments import PLUGIN_NAME, Fragments, FragmentsPlugin
+from ebpf_hub.site.pages import PLUGIN_NAME, GeneratedPages, GeneratedPagesPlugin
 
 TAGS_PLUGIN = "material/tags"
 
@@ -50,10 +50,10 @@ def run_mkdocs(
     site_dir: Path,
     site_url: str,
     tags: Iterable[str],
-    fragments: Fragments,
+    pages: GeneratedPages,
 ) -> None:
-    """Build `docs_dir` into `site_dir` with `config_file`'s theme, plugins and navigation,
-    putting `fragments` into the pages that mark their place."""
+    """Build `docs_dir`, with the generated `pages` added, into `site_dir` with
+    `config_file`'s theme, plugins and navigation."""
     logger = logging.getLogger("mkdocs")
     collected = _Collect()
     logger.addHandler(collected)
@@ -67,7 +67,7 @@ def run_mkdocs(
         # Validated by the plugin's own option, as if mkdocs.yml had listed them.
         option = dict(plugin.config_scheme)["tags_allowed"]
         plugin.config.tags_allowed = option.validate(sorted(tags))
-        config.plugins[PLUGIN_NAME] = FragmentsPlugin(fragments)
+        config.plugins[PLUGIN_NAME] = GeneratedPagesPlugin(pages)
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)

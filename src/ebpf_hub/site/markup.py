@@ -7,10 +7,8 @@ Index fields are free text written by contributors; everything here escapes them
 from __future__ import annotations
 
 import html
-import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 _ATX_HEADING = re.compile(r"^(#{1,6})(?=\s|$)")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -90,12 +88,6 @@ def html_admonition(kind: str, title: str, body: str) -> str:
         f'<div class="admonition {kind}"><p class="admonition-title">{escape(title)}</p>'
         f"{body}</div>"
     )
-
-
-def front_matter(meta: Mapping[str, Any]) -> str:
-    """A page's YAML front matter; JSON values are valid YAML and need no quoting rules."""
-    lines = [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items()]
-    return "---\n" + "\n".join(lines) + "\n---\n\n"
 
 
 def embed_document(markdown: str) -> str:

@@ -1,27 +1,24 @@
 """One package's page: what it is, how to install it, what it may do, and every version.
 
-The page's Markdown holds what people search for (name, summary, description, keywords and the
-README); everything derived from the index (badges, commands, tables, permissions) is HTML put
-in by `fragments` after search indexing, which keeps a 10,000-package build cheap. Every
-contributor-written field is escaped, so it shows as typed and cannot break the page.
+The page's Markdown holds only what contributors write in Markdown (description, README) and
+the headings; everything else is HTML that `pages` puts in once the Markdown is rendered: what
+people search for (summary, keywords) before search indexing, what is derived from the index
+(badges, commands, tables, permissions) after it. That keeps a 10,000-package build cheap.
+Every other contributor-written field is escaped, so it shows as typed and cannot break the page.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ebpf_hub.bpfobj.helpers import DANGEROUS_HELPERS
 from ebpf_hub.index.model import Package, Version
-from ebpf_hub.site.fragments import marker
 from ebpf_hub.site.markup import (
     cell,
-    code,
     embed_document,
     escape,
-    front_matter,
     html_admonition,
     html_code,
     html_commands,
@@ -29,6 +26,7 @@ from ebpf_hub.site.markup import (
     html_list,
     html_table,
 )
+from ebpf_hub.site.pages import Block, GeneratedPage, marker
 
 # Ledger entries of one package: version -> {"digest": "sha256:…", "size": N, ...}.
 Published = Mapping[str, Mapping[str, Any]]
@@ -36,14 +34,8 @@ Published = Mapping[str, Mapping[str, Any]]
 # Hooks that attach to a network interface, so `run` needs to be told which one.
 _INTERFACE_HOOKS = frozenset({"xdp", "tc"})
 _SHORT_DIGEST = len("sha256:") + 12
-
-
-@dataclass(frozen=True)
-class PackagePage:
-    """The page's Markdown and the HTML of each fragment marker in it."""
-
-    markdown: str
-    fragments: dict[str, str]
+# The About heading: the first <h2> of a package page (its only <h1>, the title, comes first).
+_ABOUT = "<h2"
 
 
 def page_path(name: str) -> str:
@@ -53,7 +45,7 @@ def page_path(name: str) -> str:
 
 def package_page(
     package: Package, registry: str, published: Published, readme: str | None
-) -> PackagePage:
+) -> GeneratedPage:
     """The page of `package`; `readme` is its source README.md when the hub has it."""
     meta = {
         "title": package.name,
@@ -63,39 +55,44 @@ def package_page(
         "hide": ["navigation", "toc"],
         "search": {"boost": 2},
     }
-    parts = [
-        front_matter(meta),
-        f"# {package.name}\n",
-        f"{cell(package.summary)}\n{{ .hub-summary }}\n",
-        marker("install") + "\n",
-        "## About\n\n" + package.raw["description"].strip() + "\n" + _keywords(package),
-        marker("details") + "\n",
-    ]
-    if readme is not None:
-        parts.append("## README\n\n" + embed_document(readme))
-    details = [
-        _versions(package, published),
-        _programs(package),
-        _permissions(package),
-        _parameters(package, published),
-        _requirements(package.raw["requires"]),
-        _output(package.raw.get("output", {})),
-        _maintainers(package.raw["maintainers"]),
-        _source(package),
-    ]
-    return PackagePage(
-        "\n".join(parts),
-        {
-            "install": _badges(package) + _install(package, registry, published),
-            "details": "".join(details),
-        },
+    markdown = f"# {package.name}\n\n## About\n\n" + package.raw["description"].strip() + "\n"
+    # Below the title: the summary, then the install commands, then About (the first <h2>).
+    head = (
+        Block(f'<p class="hub-summary">{cell(package.summary)}</p>\n', _ABOUT, indexed=True),
+        Block(
+            _badges(package) + _install(package, registry, published) + "\n\n",
+            _ABOUT,
+            indexed=False,
+        ),
     )
+    details = "".join(
+        [
+            _versions(package, published),
+            _programs(package),
+            _permissions(package),
+            _parameters(package, published),
+            _requirements(package.raw["requires"]),
+            _output(package.raw.get("output", {})),
+            _maintainers(package.raw["maintainers"]),
+            _source(package),
+        ]
+    )
+    # The About section ends with the keywords (searchable) and the details, at the end of the
+    # page or, when the README follows, at a marker that the details replace.
+    keywords = [_keywords(package)] if package.keywords else []
+    if readme is None:
+        tail = [Block(f"\n{k}", None, indexed=True) for k in keywords]
+        tail.append(Block(f"\n{details}", None, indexed=False))
+    else:
+        end = marker("readme")
+        markdown += f"\n{end}\n\n## README\n\n" + embed_document(readme)
+        tail = [Block(f"{k}\n", end, indexed=True) for k in keywords]
+        tail.append(Block(details, end, indexed=False))
+    return GeneratedPage(meta, markdown, (*head, *tail))
 
 
 def _keywords(package: Package) -> str:
-    if not package.keywords:
-        return ""
-    return "\nKeywords: " + ", ".join(code(k) for k in package.keywords) + "\n"
+    return "<p>Keywords: " + ", ".join(html_code(k) for k in package.keywords) + "</p>"
 
 
 def _badge(key: str, value: str, kind: str) -> str:

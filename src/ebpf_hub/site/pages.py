@@ -1,0 +1,129 @@
+"""Generated pages handed to MkDocs from memory, with blocks of HTML put in after rendering.
+
+A page per package (and per category) is generated from the index at every build. Written to
+disk with YAML front matter, each would be written, read back, parsed as YAML and deleted: at
+10,000 packages that alone cost seconds. So the pages stay in memory (MkDocs' virtual files)
+and their metadata stays a dict, set on the page before any other plugin reads it.
+
+Most of a package page (summary, keywords, badges, commands, tables, permissions) is generated
+from the index too, as HTML: as Markdown, it would be parsed by Python-Markdown on every build,
+which made a package page cost about 1.7 times the Markdown time of a minimal page. Only what
+contributors write (description, README) and the headings (so that MkDocs still gives them
+their anchors and table of contents) go through Markdown. The HTML goes in as blocks once the
+page is rendered: what search should find (summary, keywords) before the search plugin indexes
+the page, the rest (tables, commands) after it, which keeps the search index small.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files, file_sort_key
+from mkdocs.structure.pages import Page
+
+PLUGIN_NAME = "ebpf-hub/pages"
+# Markers carry a token drawn per process, so text a contributor writes into a description or a
+# README can never pass for one. They never reach the output: every marker is removed.
+_TOKEN = secrets.token_hex(8)
+_MARKER = re.compile(rf"<!-- hub-marker:{_TOKEN}:[a-z-]+ -->")
+
+
+def marker(name: str) -> str:
+    """A place in a page's Markdown for blocks to go before (see `Block`), where nothing that
+    Markdown renders can be told apart from a contributor's text; removed from the output."""
+    return f"<!-- hub-marker:{_TOKEN}:{name} -->"
+
+
+@dataclass(frozen=True)
+class Block:
+    """HTML put into a rendered page: right before the first `before` in it (something its
+    Markdown renders, or a `marker`), or at its end when `before` is None. The HTML holds any
+    newlines around it. `indexed` blocks go in before the search plugin indexes the page, so
+    search finds their text; the others after it."""
+
+    html: str
+    before: str | None
+    indexed: bool
+
+
+@dataclass(frozen=True)
+class GeneratedPage:
+    """A page made from the index: its front matter, its Markdown, and the blocks of HTML put
+    in once the Markdown is rendered, in order."""
+
+    meta: dict[str, Any]
+    markdown: str
+    blocks: tuple[Block, ...] = ()
+
+
+# Docs path of a page (`packages/NAME.md`) -> the page.
+GeneratedPages = Mapping[str, GeneratedPage]
+
+
+class _NoOptions(Config):  # type: ignore[no-untyped-call]  # mkdocs' own
+    """The plugin has nothing to configure in mkdocs.yml: the site build adds it in code."""
+
+
+class GeneratedPagesPlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-call]  # mkdocs' own
+    """Adds the generated pages to the site, sets their metadata and puts in their blocks."""
+
+    def __init__(self, pages: GeneratedPages) -> None:
+        super().__init__()
+        self.pages = pages
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """The docs directory's files with the generated pages among them, in the order MkDocs
+        lists a directory (which is the order of the search index and the sitemap)."""
+        added = [
+            File.generated(config, uri, content=page.markdown) for uri, page in self.pages.items()
+        ]
+        docs = [file for file in files if file.src_dir == config.docs_dir]
+        theme = [file for file in files if file.src_dir != config.docs_dir]
+        return Files([*sorted([*docs, *added], key=file_sort_key), *theme])
+
+    @event_priority(100)  # before the tags plugin (priority -50) reads the page's tags
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> None:
+        generated = self.pages.get(page.file.src_uri)
+        if generated is not None:
+            page.meta = generated.meta
+
+    def on_page_content(
+        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        generated = self.pages.get(page.file.src_uri)
+        if generated is None:
+            return None
+        return _put_blocks(html, generated, page.file.src_uri, indexed=True)
+
+    @event_priority(-100)  # after the search plugin (priority 0) has indexed the page
+    def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Any) -> Any:
+        generated = self.pages.get(page.file.src_uri)
+        if generated is not None:
+            content = _put_blocks(page.content or "", generated, page.file.src_uri, indexed=False)
+            page.content = _MARKER.sub("", content)
+        return context
+
+
+def _put_blocks(content: str, page: GeneratedPage, uri: str, *, indexed: bool) -> str:
+    """`content` with the page's `indexed` (or other) blocks put in, in order."""
+    for block in page.blocks:
+        if block.indexed != indexed:
+            continue
+        if block.before is None:
+            content += block.html
+            continue
+        at = content.find(block.before)
+        if at < 0:
+            raise PluginError(f"{uri}: {block.before!r} is gone, where generated HTML goes")
+        content = content[:at] + block.html + content[at:]
+    return content
