@@ -10,7 +10,7 @@ answer a ``Basic`` challenge with its default token backend.
 
 from __future__ import annotations
 
-import time
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
@@ -32,7 +32,7 @@ from ebpf_hub.oci.manifest import (
     FetchedManifest,
 )
 from ebpf_hub.oci.reference import check_tag
-from ebpf_hub.oci.transport import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Transport, backoff_delay
+from ebpf_hub.oci.transport import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Transport
 
 MANIFEST_ACCEPT = f"{OCI_MANIFEST}, {OCI_INDEX}"
 DIGEST_HEADER = "Docker-Content-Digest"
@@ -193,14 +193,7 @@ class RegistryStore:
         what = f"blob {self.name}@{descriptor.digest}"
         verifier = Verifier(descriptor.digest, descriptor.size, what)
         with atomic_writer(dest, durable=self._durable) as target:
-            for attempt in range(self._transport.attempts):
-                try:
-                    self._download(descriptor, target, verifier)
-                    break
-                except RegistryUnavailableError:
-                    if attempt + 1 == self._transport.attempts:
-                        raise
-                    time.sleep(backoff_delay(attempt))
+            self._transport.retrying(partial(self._download, descriptor, target, verifier))
             verifier.finish()
 
     def _download(self, descriptor: Descriptor, target: BinaryIO, verifier: Verifier) -> None:

@@ -31,11 +31,6 @@ BACKOFF = 0.25
 T = TypeVar("T")
 
 
-def backoff_delay(attempt: int) -> float:
-    """Seconds to wait before retry number ``attempt`` (0-based): exponential, capped."""
-    return float(min(BACKOFF * 2**attempt, 8.0))
-
-
 class Transport:
     """An HTTP client bound to one registry host, with its credentials and token."""
 
@@ -51,7 +46,6 @@ class Transport:
         self.host = host
         self.base_url = f"{'http' if insecure else 'https'}://{host}"
         self.credentials = credentials
-        self.timeout = timeout
         self.attempts = retries + 1
         self._authorization: str | None = None
         self.client = Client(
@@ -161,12 +155,12 @@ class Transport:
         raise RegistryError(f"{self.host} refused {what} with HTTP {status}{detail}")
 
     def retrying(self, operation: Callable[[], T]) -> T:
-        """Run a whole write operation again, with backoff, while the registry is unavailable."""
-        for attempt in range(self.attempts - 1):
+        """Run a whole operation again, with backoff, while the registry is unavailable."""
+        for retry in range(1, self.attempts):
             try:
                 return operation()
             except RegistryUnavailableError:
-                time.sleep(backoff_delay(attempt))
+                time.sleep(self.client.delay(retry))
         return operation()
 
 
