@@ -9,7 +9,7 @@ refuses fentry/fexit with EPERM). A failed check says what is missing and how to
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -273,21 +273,25 @@ def tracefs_check() -> Check:
 
 
 def prog_type_check(prog_type: str) -> Check:
-    try:
-        ok = probes.probe_prog_type(prog_type)
-        detail = "supported" if ok else "this kernel does not load them"
-    except LoaderError as exc:
-        ok, detail = False, str(exc)
-    return Check(f"{prog_type} programs", ok, detail, "" if ok else "use a newer kernel")
+    return _probe_check(
+        f"{prog_type} programs", probes.probe_prog_type, prog_type, "this kernel does not load them"
+    )
 
 
 def map_type_check(map_type: str) -> Check:
+    return _probe_check(
+        f"{map_type} maps", probes.probe_map_type, map_type, "this kernel cannot create them"
+    )
+
+
+def _probe_check(name: str, probe: Callable[[str], bool], kind: str, missing: str) -> Check:
+    """Whether libbpf's feature probe says the kernel supports `kind`."""
     try:
-        ok = probes.probe_map_type(map_type)
-        detail = "supported" if ok else "this kernel cannot create them"
+        ok = probe(kind)
+        detail = "supported" if ok else missing
     except LoaderError as exc:
         ok, detail = False, str(exc)
-    return Check(f"{map_type} maps", ok, detail, "" if ok else "use a newer kernel")
+    return Check(name, ok, detail, "" if ok else "use a newer kernel")
 
 
 # --- the whole host, for `ebpf-hub doctor` ---
