@@ -19,6 +19,7 @@ import sys
 import termios
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +102,19 @@ def hub(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[StaticServer]:
     """This test's own copy of the index, served; the user trusts the hub's key."""
-    root = tmp_path / "served"
-    shutil.copytree(catalogue[1], root)
+    with serve_copy(catalogue[1], tmp_path / "served", keys["hub"], monkeypatch) as server:
+        yield server
+
+
+@contextmanager
+def serve_copy(
+    site: Path, root: Path, key: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[StaticServer]:
+    """Serve a copy of `site` at `root` as the user's hub, trusting `key`'s public half."""
+    shutil.copytree(site, root)
     with StaticServer(root) as server:
         monkeypatch.setenv("EBPF_HUB_URL", server.url)
-        monkeypatch.setenv("EBPF_HUB_PUBLIC_KEY", f"{keys['hub']}.pub")
+        monkeypatch.setenv("EBPF_HUB_PUBLIC_KEY", f"{key}.pub")
         yield server
 
 
@@ -367,11 +376,7 @@ def upgrade_hub(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[StaticServer]:
     """The index before 1.1.0, served; the test swaps in the one after."""
-    root = tmp_path / "served"
-    shutil.copytree(two_versions[0], root)
-    with StaticServer(root) as server:
-        monkeypatch.setenv("EBPF_HUB_URL", server.url)
-        monkeypatch.setenv("EBPF_HUB_PUBLIC_KEY", f"{keys['hub']}.pub")
+    with serve_copy(two_versions[0], tmp_path / "served", keys["hub"], monkeypatch) as server:
         yield server
 
 
