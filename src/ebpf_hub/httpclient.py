@@ -217,9 +217,7 @@ class Client:
         for _ in range(MAX_REDIRECTS + 1):
             response = self._with_retries(method, url, sent, body)
             location = response.headers.get("Location")
-            if method not in IDEMPOTENT or response.status not in REDIRECT_STATUSES:
-                return response
-            if not location:
+            if method not in IDEMPOTENT or response.status not in REDIRECT_STATUSES or not location:
                 return response
             response.close()
             target = urljoin(url, location)
