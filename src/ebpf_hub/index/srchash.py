@@ -15,8 +15,11 @@ from ebpf_hub.errors import HubError
 def tree_hash(directory: Path) -> str:
     """`sha256:` of the sorted (relative path, file hash) list of every file below `directory`.
 
-    Symbolic links are refused: a source tree must not point outside itself.
+    Symbolic links are refused, the directory itself included: a source tree must not point
+    outside itself (a linked ``sources/NAME`` would pin, build and publish whatever it names).
     """
+    if directory.is_symlink():
+        raise HubError(f"{directory}: symbolic links are not allowed in package sources")
     if not directory.is_dir():
         raise HubError(f"{directory}: source directory does not exist")
     listing = hashlib.sha256()
