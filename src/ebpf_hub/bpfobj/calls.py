@@ -3,15 +3,21 @@
 Rules, as libbpf applies them to an object fresh from clang (before it rewrites anything):
 
 * ``call`` (BPF_JMP|BPF_CALL) with a relocation against an undefined symbol calls a kfunc of
-  that name; against a function symbol it calls a subprogram at instruction
-  ``symbol.value / 8 + imm + 1`` of the symbol's section (``.text``);
-* ``call`` without a relocation and src_reg 1 (BPF_PSEUDO_CALL) calls a subprogram in the
-  same section at ``pc + imm + 1``; with src_reg 0 it calls helper number ``imm``;
+  that name (libbpf's essential name: ``bpf_x___flavour`` calls ``bpf_x``), whatever its
+  src_reg and whether the extern is ``__weak``; against a function symbol it calls a
+  subprogram at instruction ``symbol.value / 8 + imm + 1`` of the symbol's section (``.text``);
+* ``call`` without a relocation and src_reg 1 (BPF_PSEUDO_CALL) calls the ``.text``
+  subprogram at ``pc + imm + 1``, pc counted in the caller's own section (libbpf looks it up
+  in ``.text`` whatever section the caller is in); with src_reg 0 it calls helper ``imm``;
 * ``ld_imm64`` with a relocation into an executable section takes the address of a
   subprogram (a callback for bpf_loop, bpf_for_each_map_elem...) at
-  ``(symbol.value + imm) / 8``; the callback runs as part of the program, so it counts.
+  ``(symbol.value + imm) / 8``; without one but with src_reg 4 (BPF_PSEUDO_FUNC), of the
+  ``.text`` subprogram at ``pc + imm + 1``. The callback runs as part of the program, so it
+  counts.
 
-Whatever a subprogram calls is attributed to every program that reaches it.
+Whatever a subprogram calls is attributed to every program that reaches it. Code can also
+run without any reference a scanner can follow (libbpf appends an exception callback named
+only in BTF), so :meth:`CallGraph.everything` collects the calls of every function as well.
 """
 
 from __future__ import annotations
@@ -29,6 +35,20 @@ _CALL: Final = 0x85  # BPF_JMP | BPF_CALL
 _LD_IMM64: Final = 0x18  # BPF_LD | BPF_IMM | BPF_DW
 _SRC_HELPER: Final = 0
 _SRC_PSEUDO_CALL: Final = 1
+_SRC_PSEUDO_FUNC: Final = 4
+_TEXT: Final = ".text"
+
+
+def essential_name(name: str) -> str:
+    """The kfunc an extern calls: libbpf ignores a flavour suffix ``___Y`` after ``X``.
+
+    The same rule as libbpf's bpf_core_essential_name_len(): the last ``X___Y`` with X and
+    Y not underscores ends the name at X.
+    """
+    for end in range(len(name) - 5, -1, -1):
+        if name[end] != "_" and name[end + 1 : end + 4] == "___" and name[end + 4] != "_":
+            return name[: end + 1]
+    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +79,8 @@ class CallGraph:
         self._insns: dict[int, list[tuple[int, int, int, int]]] = {}
         self._direct: dict[Function, Calls] = {}
         self._functions: dict[int, list[Function]] = {}
+        text = elf.section(_TEXT)
+        self._text = text.index if text else None
         for symbol in elf.symbols:
             if symbol.type == "STT_FUNC" and symbol.section is not None:
                 function = self._function(symbol, symbol.section)
@@ -114,14 +136,16 @@ class CallGraph:
                 if symbol and symbol.section is not None and self._is_code(symbol.section):
                     target = (symbol.value + imm) // _INSN.size
                     callees.add(self._function_at(symbol.section, target))
+                elif symbol is None and regs >> 4 == _SRC_PSEUDO_FUNC:
+                    callees.add(self._text_function_at(index + imm + 1))
             elif symbol is not None:
                 if symbol.section is None:
-                    kfuncs.add(symbol.name)
+                    kfuncs.add(essential_name(symbol.name))
                 else:
                     target = symbol.value // _INSN.size + imm + 1
                     callees.add(self._function_at(symbol.section, target))
             elif regs >> 4 == _SRC_PSEUDO_CALL:
-                callees.add(self._function_at(function.section, index + imm + 1))
+                callees.add(self._text_function_at(index + imm + 1))
             elif regs >> 4 == _SRC_HELPER:
                 helpers.add(imm)
             else:
@@ -130,6 +154,11 @@ class CallGraph:
                     f"src_reg {regs >> 4} and no relocation"
                 )
         return Calls(frozenset(helpers), frozenset(kfuncs), frozenset(callees))
+
+    def _text_function_at(self, index: int) -> Function:
+        if self._text is None:
+            raise ObjectError("a subprogram call without a relocation, and no .text section")
+        return self._function_at(self._text, index)
 
     def _is_code(self, section: int) -> bool:
         return self._elf.sections[section].executable
@@ -146,3 +175,18 @@ class CallGraph:
             todo.extend(calls.functions - seen)
             seen |= calls.functions
         return Calls(frozenset(helpers), frozenset(kfuncs), frozenset(seen - {entry}))
+
+    def everything(self) -> Calls:
+        """The calls of every function in an executable section, reached by a program or not."""
+        functions = [
+            function
+            for section, found in self._functions.items()
+            if self._is_code(section)
+            for function in found
+        ]
+        calls = [self.direct(function) for function in functions]
+        return Calls(
+            frozenset().union(*(c.helpers for c in calls)),
+            frozenset().union(*(c.kfuncs for c in calls)),
+            frozenset(functions),
+        )

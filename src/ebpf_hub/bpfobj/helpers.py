@@ -1,4 +1,4 @@
-"""Names of BPF helper functions by id, and the helpers a reviewer must be told about.
+"""Names of BPF helper functions by id.
 
 A helper call in bytecode carries only a number (``call 109``).  The numbers are the
 kernel's stable ABI, ``enum bpf_func_id`` in include/uapi/linux/bpf.h: entries are only ever
@@ -8,36 +8,14 @@ generated from ``enum bpf_func_id`` of a 6.18 kernel's BTF, checked against libb
 bpf_helper_defs.h, and a test compares it with the build host's vmlinux BTF.  Unlike a
 look-up in the host's BTF it gives the same answer on every machine, which keeps the
 artifact config reproducible, and it works without /sys/kernel/btf.  An id past the table
-is looked up in the object's own BTF (present if the source used ``enum bpf_func_id``) and
-otherwise reported as ``unknown_helper_<id>``, which a reviewer should treat as suspect.
+is ``unknown_helper_<id>``: the object's own BTF may name it, but that name is the author's
+claim and could be a safe helper's, so :mod:`.capabilities` counts it as dangerous.
+Which helpers are dangerous is in :mod:`.capabilities`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Final
-
-from .btf import Btf, BtfEnum
-
-#: Helpers that change the system rather than observe it, which a package must declare in
-#: permissions.helpers and a user sees before running it, with what each does: writing another
-#: process's memory, changing a kernel function's return value (error injection), killing
-#: processes, running bpf() from BPF, rewriting or redirecting packets. The package schema's
-#: list is the same (a test checks it). bpf_d_path is left out: it only reads a path name, as
-#: bpf_probe_read_* already can.
-DANGEROUS_HELPERS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "bpf_probe_write_user": "writes into the memory of running processes",
-        "bpf_override_return": "changes the return value of kernel functions",
-        "bpf_send_signal": "sends signals to processes",
-        "bpf_send_signal_thread": "sends signals to threads",
-        "bpf_sys_bpf": "makes bpf() system calls from inside the kernel",
-        "bpf_skb_store_bytes": "rewrites the bytes of packets",
-        "bpf_xdp_adjust_head": "grows or shrinks packets at the driver",
-        "bpf_redirect": "sends packets to another interface",
-    }
-)
 
 #: ``HELPER_NAMES[id]`` is the name of helper ``id`` (``BPF_FUNC_xxx`` is ``bpf_xxx``).
 HELPER_NAMES: Final = (
@@ -255,15 +233,9 @@ HELPER_NAMES: Final = (
     "bpf_cgrp_storage_delete",  # 211
 )
 
-_ENUM_PREFIX: Final = "BPF_FUNC_"
 
-
-def helper_name(helper_id: int, btf: Btf) -> str:
-    """The name of helper ``helper_id``, from the table, else ``btf``'s ``enum bpf_func_id``."""
+def helper_name(helper_id: int) -> str:
+    """The name of helper ``helper_id``, or ``unknown_helper_<id>`` past the table."""
     if 0 <= helper_id < len(HELPER_NAMES):
         return HELPER_NAMES[helper_id]
-    enum = btf.find("bpf_func_id", BtfEnum)
-    for value in enum.values if enum else ():
-        if value.value == helper_id and value.name.startswith(_ENUM_PREFIX):
-            return "bpf_" + value.name.removeprefix(_ENUM_PREFIX)
     return f"unknown_helper_{helper_id}"

@@ -13,8 +13,10 @@ from typing import Final
 
 from ._json import NOT_JSON, JsonMixin
 from .btf import Btf, BtfDatasec, BtfPtr, BtfVar
+from .calls import CallGraph
 from .elf import ElfObject, read_elf
 from .errors import ObjectError
+from .helpers import helper_name
 from .layout import Layout, build_layout
 from .maps import MapInfo, find_maps
 from .params import Parameter, find_parameters
@@ -24,6 +26,7 @@ from .programs import ProgramInfo, find_programs
 EVENT_SECTION: Final = ".ebpf_hub"
 EVENT_VARIABLE: Final = "__ebpf_hub_event"
 _LICENSE_SECTION: Final = "license"
+_KSYMS_SECTION: Final = ".ksyms"  # where BTF lists the object's __ksym externs
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,11 @@ class ObjectInfo(JsonMixin):
 
     ``event`` is the layout of the type named with EBPF_HUB_EVENT (None without one);
     ``btf`` stays available, outside the JSON form, to decode events and map values.
+    ``helpers`` and ``kfuncs`` are what any function of the object calls, reached by a
+    program's call graph or not, and ``kernel_variables`` the ``__ksym`` variables it
+    declares: what :mod:`.capabilities` judges the object by. They stay out of the JSON
+    form: the artifact config lists calls per program, and a client reads them here, from
+    the object's bytes, never from a config.
     """
 
     license: str | None
@@ -40,6 +48,9 @@ class ObjectInfo(JsonMixin):
     parameters: tuple[Parameter, ...]
     event: Layout | None
     event_type_id: int | None = field(metadata=NOT_JSON)
+    helpers: tuple[str, ...] = field(metadata=NOT_JSON)
+    kfuncs: tuple[str, ...] = field(metadata=NOT_JSON)
+    kernel_variables: tuple[str, ...] = field(metadata=NOT_JSON)
     btf: Btf = field(metadata=NOT_JSON, repr=False, compare=False)
 
 
@@ -62,13 +73,18 @@ def _inspect(data: bytes) -> ObjectInfo:
         raise ObjectError("no BTF (.BTF section): compile with clang -g, strip with llvm-strip -g")
     btf = Btf(btf_section.data)
     event_type_id = _event_type(btf)
+    graph = CallGraph(elf)
+    calls = graph.everything()
     return ObjectInfo(
         license=_license(elf),
-        programs=find_programs(elf, btf),
+        programs=find_programs(elf, graph),
         maps=find_maps(elf, btf),
         parameters=find_parameters(elf, btf),
         event=None if event_type_id is None else build_layout(btf, event_type_id),
         event_type_id=event_type_id,
+        helpers=tuple(sorted({helper_name(h) for h in calls.helpers})),
+        kfuncs=tuple(sorted(calls.kfuncs)),
+        kernel_variables=_kernel_variables(btf),
         btf=btf,
     )
 
@@ -89,3 +105,10 @@ def _event_type(btf: Btf) -> int | None:
                 raise ObjectError(f"{EVENT_VARIABLE} is not a pointer: use EBPF_HUB_EVENT(type)")
             return pointer.type
     return None
+
+
+def _kernel_variables(btf: Btf) -> tuple[str, ...]:
+    """The ``extern ... __ksym`` variables (not kfuncs) the object reads, by name."""
+    datasec = btf.find(_KSYMS_SECTION, BtfDatasec)
+    found = [btf[secinfo.type] for secinfo in datasec.vars] if datasec else []
+    return tuple(sorted(var.name for var in found if isinstance(var, BtfVar)))

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._json import JsonMixin
-from .btf import Btf
 from .calls import CallGraph
 from .elf import ElfObject
 from .helpers import helper_name
@@ -26,7 +25,8 @@ class ProgramInfo(JsonMixin):
     :mod:`.sections`) and are None for a section libbpf does not know; ``target`` is the
     section name's part after the kind (``syscalls/sys_enter_execve``, ``/bin/bash:readline``).
     ``helpers`` and ``kfuncs`` include those called from subprograms and callbacks, whose
-    names are in ``subprograms``.  ``insn_count`` counts the program's own 8-byte slots.
+    names are in ``subprograms``; kfuncs by the name libbpf resolves (no ``___flavour``).
+    ``insn_count`` counts the program's own 8-byte slots.
     """
 
     name: str
@@ -41,9 +41,8 @@ class ProgramInfo(JsonMixin):
     subprograms: tuple[str, ...]
 
 
-def find_programs(elf: ElfObject, btf: Btf) -> tuple[ProgramInfo, ...]:
-    """Every program of ``elf``, sorted by name; ``btf`` names helpers past the table."""
-    graph = CallGraph(elf)
+def find_programs(elf: ElfObject, graph: CallGraph) -> tuple[ProgramInfo, ...]:
+    """Every program of ``elf``, sorted by name, with what ``graph`` says each calls."""
     programs = []
     for section in elf.sections:
         if not section.executable or section.name == _TEXT:
@@ -60,7 +59,7 @@ def find_programs(elf: ElfObject, btf: Btf) -> tuple[ProgramInfo, ...]:
                     prog_type=row.prog_type if row else None,
                     attach_type=row.attach_type if row else None,
                     insn_count=function.end - function.start,
-                    helpers=tuple(sorted({helper_name(h, btf) for h in calls.helpers})),
+                    helpers=tuple(sorted({helper_name(h) for h in calls.helpers})),
                     kfuncs=tuple(sorted(calls.kfuncs)),
                     subprograms=tuple(sorted(f.name for f in calls.functions)),
                 )

@@ -1,16 +1,23 @@
 """Declared vs. actual: the compiled object may hold nothing the package metadata hides.
 
-Users read a package's programs, hooks and dangerous helpers before they run it; the build
-makes sure those declarations are the truth by reading the object itself.
+Users read a package's programs, hooks and dangerous calls (helpers and kfuncs) before they
+run it; the build makes sure those declarations are the truth by reading the object itself.
+A dangerous call is reported where a program reaches it, and also when only a function no
+program calls makes it: libbpf still loads an exception callback, named only in BTF. The
+kind of hook is checked as a call is (`ebpf_hub.bpfobj.kinds`): an `fmod_ret` program is not
+an `fexit` one, and a program whose return value is a packet verdict needs `drops_packets`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-from ebpf_hub.bpfobj import DANGEROUS_HELPERS, ObjectInfo
+from ebpf_hub.bpfobj import ObjectInfo
+from ebpf_hub.bpfobj.capabilities import Danger, dangers, undeclared
+from ebpf_hub.bpfobj.kinds import hook_kind
 from ebpf_hub.errors import HubError
-from ebpf_hub.index.model import Package, attach_kind
+from ebpf_hub.index.model import Package
 
 
 class UndeclaredError(HubError):
@@ -20,10 +27,10 @@ class UndeclaredError(HubError):
 def mismatches(package: Package, objects: Sequence[tuple[str, ObjectInfo]]) -> Iterator[str]:
     """Every difference between the metadata and the compiled objects, one sentence each."""
     declared = {p.name: p.section for p in package.programs}
-    attach = set(package.raw["permissions"]["attach"])
-    helpers = set(package.raw["permissions"].get("helpers", []))
+    permissions = package.raw["permissions"]
     found: set[str] = set()
     for file, info in objects:
+        reported: set[str] = set()
         for program in info.programs:
             found.add(program.name)
             where = f"{file}: program {program.name!r} (section {program.section})"
@@ -31,13 +38,36 @@ def mismatches(package: Package, objects: Sequence[tuple[str, ObjectInfo]]) -> I
                 yield f"{where} is not declared in programs:"
             elif declared[program.name] != program.section:
                 yield f"{where} is declared with section {declared[program.name]!r}"
-            kind = attach_kind(program.section)
-            if kind not in attach:
-                yield f"{where} attaches to {kind}, which permissions.attach does not list"
-            for helper in sorted(set(program.helpers) & DANGEROUS_HELPERS.keys() - helpers):
-                yield f"{where} calls {helper}, which permissions.helpers does not declare"
+            yield from _undeclared_hook(where, program.section, permissions)
+            for danger in undeclared(dangers(program.helpers, program.kfuncs), permissions):
+                reported.add(danger.name)
+                yield _undeclared_call(where, danger)
+        for danger in undeclared(dangers(info.helpers, info.kfuncs), permissions):
+            if danger.name not in reported:
+                outside = "a function outside every program's calls (an exception callback?)"
+                yield _undeclared_call(f"{file}: {outside}", danger)
     for name in sorted(set(declared) - found):
         yield f"program {name!r} is declared but no object holds it"
+
+
+def _undeclared_hook(where: str, section: str, permissions: Mapping[str, Any]) -> Iterator[str]:
+    """What the metadata fails to say about the kind of hook a program in ``section`` is."""
+    kind = hook_kind(section)
+    if kind is None:
+        yield f"{where} is not a kind of program a package may ship"
+        return
+    does = f": it {kind.effect}" if kind.effect else ""
+    if kind.name not in permissions["attach"]:
+        yield f"{where} attaches to {kind.name}, which permissions.attach does not list{does}"
+    if kind.drops_packets and not permissions.get("drops_packets"):
+        yield f"{where} attaches to {kind.name}, which drops_packets does not declare{does}"
+
+
+def _undeclared_call(where: str, danger: Danger) -> str:
+    return (
+        f"{where} calls {danger.name}, which permissions.{danger.permission} does not "
+        f"declare: it {danger.effect}"
+    )
 
 
 def check_declarations(

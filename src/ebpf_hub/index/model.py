@@ -5,42 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-ATTACH_KINDS: dict[str, str] = {
-    # First part of an ELF section name (as libbpf reads it) -> hook kind shown to users.
-    "tracepoint": "tracepoint",
-    "tp": "tracepoint",
-    "raw_tracepoint": "raw_tracepoint",
-    "raw_tp": "raw_tracepoint",
-    "tp_btf": "tp_btf",
-    "fentry": "fentry",
-    "fexit": "fexit",
-    "fmod_ret": "fexit",
-    "kprobe": "kprobe",
-    "kretprobe": "kprobe",
-    "ksyscall": "kprobe",
-    "kretsyscall": "kprobe",
-    "uprobe": "uprobe",
-    "uretprobe": "uprobe",
-    "usdt": "uprobe",
-    "xdp": "xdp",
-    "tc": "tc",
-    "classifier": "tc",
-    "cgroup": "cgroup",
-    "cgroup_skb": "cgroup",
-    "cgroup_sock": "cgroup",
-    "lsm": "lsm",
-    "perf_event": "perf_event",
-    "socket": "socket",
-}
+from ebpf_hub.bpfobj.kinds import hook_kind
 
 
 def attach_kind(section: str) -> str | None:
-    """The kind of hook a program in `section` attaches to, or None when the section is unknown.
-
-    `uprobe.s/...` (sleepable) and `xdp.frags` name the same kind as their base.
-    """
-    head = section.split("/", 1)[0].split(".", 1)[0]
-    return ATTACH_KINDS.get(head)
+    """The kind of hook (``permissions.attach``) a program in `section` attaches to, or None
+    when no package may ship such a section; one table decides (`ebpf_hub.bpfobj.kinds`)."""
+    kind = hook_kind(section)
+    return kind.name if kind else None
 
 
 @dataclass(frozen=True)

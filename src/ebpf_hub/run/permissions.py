@@ -1,22 +1,23 @@
-"""What a package will do to the host, in words, shown before it runs.
+"""What a package will do to the host, in words, shown before it runs and by `info`.
 
-The attach points come from the objects themselves (the truth), what it may do with them
-from the package's declared permissions, joined with what the objects' helper calls show:
-the build checks that the two agree, and a local object has no declarations at all.
+The attach points, the hooks that change the system (an `fmod_ret`, LSM or XDP program) and
+the dangerous calls come from the objects themselves (the truth), never from the metadata or
+the artifact config, which are claims: a tampered install or a registry serving a lying
+config must not hide a call or a hook. The metadata only marks what it fails to declare.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from ebpf_hub.bpfobj import DANGEROUS_HELPERS, ObjectInfo
+from ebpf_hub.bpfobj import Capabilities, Danger, ObjectInfo, capabilities, inspect_object
 from ebpf_hub.bpfobj import ProgramInfo as ObjectProgram
+from ebpf_hub.bpfobj.capabilities import undeclared
 from ebpf_hub.run.attach import AttachTargets
 
-_USER_MEMORY_HELPERS = frozenset(
-    {"bpf_probe_read_user", "bpf_probe_read_user_str", "bpf_copy_from_user"}
-)
+_HIDDEN = " (the package does not declare it)"
 
 
 def hook(program: ObjectProgram, targets: AttachTargets) -> str:
@@ -33,18 +34,35 @@ def hook(program: ObjectProgram, targets: AttachTargets) -> str:
     return f"{kind} {target}" if target else kind
 
 
+def object_capabilities(paths: Iterable[Path]) -> Capabilities:
+    """What the objects at ``paths`` can do, read from their bytes."""
+    return capabilities(inspect_object(path) for path in paths)
+
+
+def dangerous_calls(dangers: Sequence[Danger], permissions: Mapping[str, Any]) -> list[str]:
+    """Each of ``dangers`` (calls or hooks) as 'NAME, which EFFECT', marked when the
+    package's ``permissions`` (empty: no metadata to compare with) do not declare it."""
+    hidden = set(undeclared(dangers, permissions)) if permissions else set()
+    return [f"{d.name}, which {d.effect}" + (_HIDDEN if d in hidden else "") for d in dangers]
+
+
+def actions(dangers: Sequence[Danger], permissions: Mapping[str, Any]) -> list[str]:
+    """Each of ``dangers`` as a sentence's verb and object: 'attach to fmod_ret, which ...',
+    'call bpf_send_signal, which ...', marked as :func:`dangerous_calls` marks them."""
+    texts = dangerous_calls(dangers, permissions)
+    return [f"{d.action} {text}" for d, text in zip(dangers, texts, strict=True)]
+
+
 def describe(
     permissions: Mapping[str, Any], objects: Sequence[ObjectInfo], targets: AttachTargets
 ) -> list[str]:
     """One line per thing the package will do."""
     programs = [program for info in objects for program in info.programs]
-    helpers = {h for program in programs for h in program.helpers}
+    found = capabilities(objects)
     lines = [f"attach {program.name} to {hook(program, targets)}" for program in programs]
-    if permissions.get("reads_user_memory") or helpers & _USER_MEMORY_HELPERS:
+    if permissions.get("reads_user_memory") or found.reads_user_memory:
         lines.append("read the memory of processes (arguments, strings)")
-    if permissions.get("drops_packets"):
-        lines.append("drop or redirect network packets")
-    dangerous = sorted(set(permissions.get("helpers", ())) | helpers & DANGEROUS_HELPERS.keys())
-    if dangerous:
-        lines.append(f"call helpers that change the system: {', '.join(dangerous)}")
+    if found.kernel_variables:
+        lines.append(f"read kernel variables: {', '.join(found.kernel_variables)}")
+    lines += actions(found.everything(), permissions)
     return lines
