@@ -343,6 +343,7 @@ def _copy_hub(root: Path) -> Path:
     for part in ("index", "sources", "schema", "site"):
         shutil.copytree(REPO / part, root / part)
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copy(REPO / "SECURITY.md", root / "SECURITY.md")
     return root
 
 
@@ -446,7 +447,7 @@ def test_package_pages_show_yanked_versions_danger_and_text_as_typed(tmp_path: P
     risky = _sample(
         "risky",
         summary="Counts <script>alert(1)</script> | *events* `x`",
-        description="Mentions <!-- hub-marker:readme --> in its text.",
+        description="Mentions `<!-- hub-marker:readme -->` in its text.",
         permissions={"attach": ["tracepoint"], "helpers": ["bpf_send_signal"]},
         versions=yanked,
     )
@@ -478,7 +479,7 @@ def test_package_pages_show_yanked_versions_danger_and_text_as_typed(tmp_path: P
     assert '<p class="hub-summary"># Not a heading: a summary shows as typed</p>' in gone
     leftovers = [p for p in out.rglob("*.html") if "hub-marker:" in p.read_text()]
     assert leftovers == [out / "packages/risky/index.html"]  # only the description's own text
-    assert "Mentions <!-- hub-marker:readme --> in its text." in page
+    assert "Mentions <code>&lt;!-- hub-marker:readme --&gt;</code> in its text." in page
 
 
 def test_in_repo_readme_is_embedded_below_the_package_details(site: Served) -> None:

@@ -16,7 +16,7 @@ from ebpf_hub.index.config import CONFIG_FILE
 from ebpf_hub.index.model import Package
 from ebpf_hub.site.markup import cell, escape, table
 from ebpf_hub.site.package_page import page_path
-from ebpf_hub.site.pages import GeneratedPage
+from ebpf_hub.site.pages import LISTING_DIRECTIVE, GeneratedPage
 
 RECENT_LIMIT = 8
 
@@ -67,7 +67,7 @@ def category_page(category: str, description: str, count: int) -> GeneratedPage:
         f"# {cell(category.capitalize())}\n\n{cell(description)}.\n\n"
         + f"{packages_phrase(count).capitalize()}.{empty} "
         + "See [all categories](index.md).\n\n"
-        + f"<!-- material/tags {listing} -->\n",
+        + f"<!-- {LISTING_DIRECTIVE} {listing} -->\n",
     )
 
 
@@ -105,7 +105,7 @@ def recent_packages(page_src: str, packages: Sequence[Package]) -> str:
         (
             f"[{p.name}]({link(page_src, page_path(p.name))})",
             cell(p.versions[-1].version),
-            p.versions[-1].created,
+            cell(p.versions[-1].created),
             cell(p.summary),
         )
         for p in newest[:RECENT_LIMIT]

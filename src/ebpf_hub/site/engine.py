@@ -3,8 +3,9 @@
 `mkdocs.yml` keeps the theme, plugins and navigation; what depends on the hub (docs and output
 directories, site URL, the category allow-list) is set here, so the allow-list has one home:
 index/hub.yaml. The tags plugin gets it as `tags_allowed`, which makes MkDocs itself refuse a
-page tagged with anything else. The plugin of the generated pages is added here too: it only
-makes sense with pages staged by this package.
+page tagged with anything else; its listings answer only to the directive category pages use.
+The plugins of the generated pages and of the Content-Security-Policy are added here too: they
+only make sense with pages staged by this package.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.site.pages import PLUGIN_NAME, GeneratedPages, GeneratedPagesPlugin
+from ebpf_hub.site import csp
+from ebpf_hub.site.pages import (
+    LISTING_DIRECTIVE,
+    PLUGIN_NAME,
+    GeneratedPages,
+    GeneratedPagesPlugin,
+)
 
 TAGS_PLUGIN = "material/tags"
 
@@ -67,7 +74,9 @@ def run_mkdocs(
         # Validated by the plugin's own option, as if mkdocs.yml had listed them.
         option = dict(plugin.config_scheme)["tags_allowed"]
         plugin.config.tags_allowed = option.validate(sorted(tags))
+        plugin.config.listings_directive = LISTING_DIRECTIVE
         config.plugins[PLUGIN_NAME] = GeneratedPagesPlugin(pages)
+        config.plugins[csp.PLUGIN_NAME] = csp.ContentSecurityPolicyPlugin()
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)

@@ -10,6 +10,8 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from ebpf_hub.site.sanitize import GENERATED_ANCHORS, LINK_REL, SCHEMES
+
 _ATX_HEADING = re.compile(r"^(#{1,6})(?=\s|$)")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # Characters Markdown would read as markup, as numeric entities that render as themselves.
@@ -56,8 +58,22 @@ def html_code(text: str) -> str:
     return f"<code>{escape(text)}</code>"
 
 
+def html_link(url: str, text: str | None = None) -> str:
+    """A link to `url` (shown as `text`, or as itself), marked as leading out of the site; or
+    `url` as plain text when its scheme is not one a contributor's link may have (`SCHEMES`),
+    so that a `javascript:` URL that got past validation never becomes a live link."""
+    shown = escape(url if text is None else text)
+    if url.split(":", 1)[0] not in SCHEMES:
+        return shown
+    return f'<a href="{escape(url)}" rel="{LINK_REL}">{shown}</a>'
+
+
 def html_heading(anchor: str, title: str) -> str:
-    """A section heading as Python-Markdown's toc extension writes it, permalink included."""
+    """A section heading as Python-Markdown's toc extension writes it, permalink included.
+
+    `anchor` must be one of `GENERATED_ANCHORS`, which contributor headings may not take."""
+    if anchor not in GENERATED_ANCHORS:
+        raise ValueError(f"{anchor!r} is not in sanitize.GENERATED_ANCHORS")
     return (
         f'<h2 id="{anchor}">{escape(title)}<a class="headerlink" href="#{anchor}" '
         'title="Permanent link">&para;</a></h2>'

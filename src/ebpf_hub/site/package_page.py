@@ -4,7 +4,8 @@ The page's Markdown holds only what contributors write in Markdown (description,
 the headings; everything else is HTML that `pages` puts in once the Markdown is rendered: what
 people search for (summary, keywords) before search indexing, what is derived from the index
 (badges, commands, tables, permissions) after it. That keeps a 10,000-package build cheap.
-Every other contributor-written field is escaped, so it shows as typed and cannot break the page.
+The Markdown is sanitized once rendered (see `pages`); every other contributor-written field is
+escaped, so it shows as typed and cannot break the page.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ebpf_hub.bpfobj.helpers import DANGEROUS_HELPERS
+from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
 from ebpf_hub.index.model import Package, Version
 from ebpf_hub.site.markup import (
     cell,
@@ -23,6 +24,7 @@ from ebpf_hub.site.markup import (
     html_code,
     html_commands,
     html_heading,
+    html_link,
     html_list,
     html_table,
 )
@@ -88,7 +90,7 @@ def package_page(
         markdown += f"\n{end}\n\n## README\n\n" + embed_document(readme)
         tail = [Block(f"{k}\n", end, indexed=True) for k in keywords]
         tail.append(Block(details, end, indexed=False))
-    return GeneratedPage(meta, markdown, (*head, *tail))
+    return GeneratedPage(meta, markdown, (*head, *tail), contributed=True)
 
 
 def _keywords(package: Package) -> str:
@@ -160,7 +162,7 @@ def _versions(package: Package, published: Published) -> str:
     rows = [
         (
             escape(v.version),
-            v.created,
+            escape(v.created),
             _digest_cell(published.get(v.version, {})),
             _status_cell(v, package.latest),
             escape(v.changes),
@@ -194,23 +196,22 @@ def _permissions(package: Package) -> str:
     ]
     if permissions.get("drops_packets"):
         items.append("<strong>May drop or redirect network traffic</strong>")
-    helpers = permissions.get("helpers", [])
-    if helpers:
+    dangers = declared_hooks(permissions) + declared_dangers(permissions)
+    if dangers:
         verdict = html_admonition(
             "danger",
             "Changes the system",
-            "<p>This package calls helpers that do more than observe:</p>"
-            + html_list(
-                f"{html_code(h)}: {DANGEROUS_HELPERS.get(h, 'changes the running system')}"
-                for h in helpers
-            ),
+            "<p>This package attaches to hooks or calls functions (helpers, kfuncs) that do more "
+            "than observe:</p>"
+            + html_list(f"{html_code(d.name)}: {escape(d.effect)}" for d in dangers),
         )
     else:
         verdict = html_admonition(
             "success",
             "Observes only",
-            "<p>It calls none of the helpers that change the system (writing process memory, "
-            "overriding return values, sending signals, rewriting or redirecting packets).</p>",
+            "<p>It calls none of the helpers or kfuncs that change the system (writing process "
+            "memory, overriding return values, sending signals, rewriting or redirecting "
+            "packets).</p>",
         )
     return html_heading("permissions", "Permissions") + html_list(items) + verdict
 
@@ -254,7 +255,7 @@ def _requirements(requires: Mapping[str, Any]) -> str:
     items = [
         f"Kernel: {escape(requires['kernel'])} or newer",
         f"BTF: {btf}",
-        "Architectures: " + ", ".join(requires.get("architectures", ["x86_64"])),
+        "Architectures: " + escape(", ".join(requires.get("architectures", ["x86_64"]))),
     ]
     capabilities = requires.get("capabilities", [])
     if capabilities:
@@ -269,7 +270,7 @@ def _output(output: Mapping[str, Any]) -> str:
     for shown in output.get("maps", []):
         unit = f" ({escape(shown['unit'])})" if shown.get("unit") else ""
         title = f": {escape(shown['title'])}" if shown.get("title") else ""
-        items.append(f"Map {html_code(shown['map'])}, a {shown['kind']}{unit}{title}")
+        items.append(f"Map {html_code(shown['map'])}, a {escape(shown['kind'])}{unit}{title}")
     if not items:
         return ""
     return (
@@ -284,11 +285,10 @@ def _maintainers(maintainers: list[Mapping[str, str]]) -> str:
     for person in maintainers:
         links = []
         if "github" in person:
-            user = escape(person["github"])
-            links.append(f'<a href="https://github.com/{user}">@{user}</a>')
+            user = person["github"]
+            links.append(html_link(f"https://github.com/{user}", f"@{user}"))
         if "email" in person:
-            address = escape(person["email"])
-            links.append(f'<a href="mailto:{address}">{address}</a>')
+            links.append(html_link(f"mailto:{person['email']}", person["email"]))
         contact = f" ({', '.join(links)})" if links else ""
         items.append(escape(person["name"]) + contact)
     return html_heading("maintainers", "Maintainers") + html_list(items)
@@ -298,8 +298,7 @@ def _source(package: Package) -> str:
     source = package.source
     latest = package.latest or package.versions[-1]
     if "git" in source:
-        url = escape(source["git"])
-        where = f'<a href="{url}">{url}</a>'
+        where = html_link(source["git"])
         if "subdir" in source:
             where += f", directory {html_code(source['subdir'])}"
         pin = f"commit {html_code(latest.pin or '')}"
@@ -308,8 +307,7 @@ def _source(package: Package) -> str:
         pin = f"tree hash {html_code(latest.pin or '')}"
     items = [f"Sources: {where}; version {escape(latest.version)} is pinned to {pin}"]
     if "homepage" in package.raw:
-        homepage = escape(package.raw["homepage"])
-        items.append(f'Homepage: <a href="{homepage}">{homepage}</a>')
+        items.append(f"Homepage: {html_link(package.raw['homepage'])}")
     items.append(
         f'Metadata as JSON: <a href="../../api/v1/packages/{package.name}.json">'
         f"api/v1/packages/{package.name}.json</a>"

@@ -12,6 +12,10 @@ contributors write (description, README) and the headings (so that MkDocs still 
 their anchors and table of contents) go through Markdown. The HTML goes in as blocks once the
 page is rendered: what search should find (summary, keywords) before the search plugin indexes
 the page, the rest (tables, commands) after it, which keeps the search index small.
+
+What contributors write is HTML too once rendered (Markdown passes raw HTML through), so a page
+that holds it is sanitized (see `sanitize`) as soon as it is rendered, before any block goes in
+and before search indexes it: the blocks are ours and escape every field they show.
 """
 
 from __future__ import annotations
@@ -29,11 +33,17 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, file_sort_key
 from mkdocs.structure.pages import Page
 
+from ebpf_hub.site.sanitize import sanitize
+
 PLUGIN_NAME = "ebpf-hub/pages"
 # Markers carry a token drawn per process, so text a contributor writes into a description or a
 # README can never pass for one. They never reach the output: every marker is removed.
 _TOKEN = secrets.token_hex(8)
 _MARKER = re.compile(rf"<!-- hub-marker:{_TOKEN}:[a-z-]+ -->")
+_AROUND_MARKERS = re.compile(f"({_MARKER.pattern})")
+# The directive of Material's tags listings, as unguessable as the markers: the tags plugin acts
+# on it wherever it is in a page's Markdown, so a contributor could put one on a package page.
+LISTING_DIRECTIVE = f"hub-listing:{_TOKEN}"
 
 
 def marker(name: str) -> str:
@@ -57,22 +67,24 @@ class Block:
 @dataclass(frozen=True)
 class GeneratedPage:
     """A page made from the index: its front matter, its Markdown, and the blocks of HTML put
-    in once the Markdown is rendered, in order."""
+    in once the Markdown is rendered, in order. The Markdown of a `contributed` page holds text
+    that contributors wrote: what it renders is sanitized."""
 
     meta: dict[str, Any]
     markdown: str
     blocks: tuple[Block, ...] = ()
+    contributed: bool = False
 
 
 # Docs path of a page (`packages/NAME.md`) -> the page.
 GeneratedPages = Mapping[str, GeneratedPage]
 
 
-class _NoOptions(Config):  # type: ignore[no-untyped-call]  # mkdocs' own
-    """The plugin has nothing to configure in mkdocs.yml: the site build adds it in code."""
+class NoOptions(Config):  # type: ignore[no-untyped-call]  # mkdocs' own
+    """The site's plugins have nothing to configure in mkdocs.yml: the site build adds them."""
 
 
-class GeneratedPagesPlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-call]  # mkdocs' own
+class GeneratedPagesPlugin(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]  # mkdocs' own
     """Adds the generated pages to the site, sets their metadata and puts in their blocks."""
 
     def __init__(self, pages: GeneratedPages) -> None:
@@ -103,6 +115,8 @@ class GeneratedPagesPlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-c
         generated = self.pages.get(page.file.src_uri)
         if generated is None:
             return None
+        if generated.contributed:
+            html = _sanitize_around_markers(html)
         return _put_blocks(html, generated, page.file.src_uri, indexed=True)
 
     @event_priority(-100)  # after the search plugin (priority 0) has indexed the page
@@ -112,6 +126,14 @@ class GeneratedPagesPlugin(BasePlugin[_NoOptions]):  # type: ignore[no-untyped-c
             content = _put_blocks(page.content or "", generated, page.file.src_uri, indexed=False)
             page.content = _MARKER.sub("", content)
         return context
+
+
+def _sanitize_around_markers(content: str) -> str:
+    """`content` sanitized piece by piece, its markers kept: each piece is balanced on its own,
+    so that no element a contributor leaves open (a `<details>`) holds the blocks put in at a
+    marker, such as the permissions of the package."""
+    pieces = _AROUND_MARKERS.split(content)
+    return "".join(piece if i % 2 else sanitize(piece) for i, piece in enumerate(pieces))
 
 
 def _put_blocks(content: str, page: GeneratedPage, uri: str, *, indexed: bool) -> str:
