@@ -49,6 +49,7 @@ class RegistryServer:
     process: subprocess.Popen[bytes]
     username: str | None = None
     password: str | None = None
+    token_realm: str | None = None  # the token server's URL, on another origin than `host`
 
     def blob_path(self, digest: str) -> Path:
         """Where the registry keeps a blob (manifests are blobs too) on disk."""
@@ -256,6 +257,7 @@ def start_registry(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    server = RegistryServer(host, storage, log, process, username, password)
+    realm = token_server.realm if token_server is not None else None
+    server = RegistryServer(host, storage, log, process, username, password, realm)
     _wait_ready(server)
     return server

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import oras.provider
 import pytest
@@ -874,7 +875,7 @@ def test_sign_and_verify_in_a_layout(
 
 def test_keys_round_trip_encrypted_and_refuse_wrong_passwords(tmp_path: Path) -> None:
     pair = generate_key_pair(b"s3cret")
-    assert b"ENCRYPTED PRIVATE KEY" in pair.private_pem
+    assert pair.private_pem.startswith(b"-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
     key_file = tmp_path / "hub.key"
     key_file.write_bytes(pair.private_pem)
     key = load_private_key(key_file, b"s3cret", env={})
@@ -912,6 +913,13 @@ def test_token_registry_bearer_flow(
         push_artifact(store_for(token_registry, "hub/tok"), artifact, "1.0.0")
     monkeypatch.setenv("EBPF_HUB_REGISTRY_USERNAME", token_registry.username or "")
     monkeypatch.setenv("EBPF_HUB_REGISTRY_PASSWORD", token_registry.password or "")
+    with pytest.raises(AuthenticationError, match="token server is on another host"):
+        push_artifact(store_for(token_registry, "hub/tok"), artifact, "1.0.0")
+    # The realm is on another origin: it gets only what docker's config holds for its host.
+    auth = base64.b64encode(f"{token_registry.username}:{token_registry.password}".encode())
+    realm_host = urlsplit(token_registry.token_realm or "").netloc
+    config = {"auths": {realm_host: {"auth": auth.decode()}}}
+    (no_credentials / "config.json").write_text(json.dumps(config))
     store = store_for(token_registry, "hub/tok")
     push_artifact(store, artifact, "1.0.0")
     pulled = read_artifact(store, "hub/tok:1.0.0", artifact.digest, tmp_path / "out", MiB)

@@ -5,7 +5,9 @@ In order: the manifest (its bytes must hash to the digest the index pins), the s
 signed), the manifest's media types, file names and total size, every blob's digest and size,
 and last, for a hub package, that the artifact says it is the package and version the hub
 said. Nothing large is downloaded before the signature checked out.
-Everything goes through the blob cache, so whatever was verified once is reused offline.
+Everything goes through the blob cache, so whatever was verified once is reused offline;
+only what a verified signature covers enters it (`CachingStore.trust`), so a tampered or
+unsigned artifact leaves nothing behind for the next install to find.
 Nothing reaches the output directory unless all of it checked out.
 """
 
@@ -24,6 +26,8 @@ from ebpf_hub.client.settings import PUBLIC_KEY_ENV, Settings
 from ebpf_hub.errors import HubError
 from ebpf_hub.oci.artifact import PulledArtifact, read_artifact
 from ebpf_hub.oci.errors import IntegrityError, NotFoundError, SignatureError
+from ebpf_hub.oci.hosts import plain_http_allowed
+from ebpf_hub.oci.keychain import Keychain
 from ebpf_hub.oci.keys import load_public_key
 from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.reference import LayoutReference, Reference
@@ -33,7 +37,6 @@ from ebpf_hub.oci.store import Store
 
 MIB = 1024 * 1024
 MAX_ARTIFACT_SIZE = 256 * MIB  # eBPF objects are kilobytes; this only stops the absurd
-_LOOPBACK = ("localhost", "127.", "[::1]")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ def fetch(
             settings=settings,
             allow_unsigned=allow_unsigned,
         )
+        if verified:
+            view.trust()
         artifact = read_artifact(view, where, digest, out_dir, max_size)
     if expect is not None:
         found = (artifact.config.get("name"), artifact.config.get("version"))
@@ -111,13 +116,15 @@ def resolve_tag(settings: Settings, source: Source, tag: str) -> str:
 
 
 def open_remote(source: Source, settings: Settings) -> Store:
-    """The store `source` points at, with the client's timeout and retries.
+    """The store `source` points at, with the client's timeout, retries and credentials.
 
-    Registries on a loopback address are spoken to in plain HTTP, as docker does for
-    127.0.0.0/8: a local registry rarely has a certificate, and its traffic never leaves
-    the machine. Every other registry needs HTTPS. Downloads land in the blob cache, which
-    verifies what it reads, so they are not synced one by one (`ebpf_hub.client.installed`
-    syncs the installed files once, before the record that commits them).
+    Plain HTTP only to `localhost` itself, loopback IP literals and the hosts the user
+    declared insecure (`ebpf_hub.oci.hosts`): a local registry rarely has a certificate, and
+    its traffic never leaves the machine. The environment's credentials go only to the
+    configured registry (`Settings.credential_host`), never to a host the index names.
+    Downloads land in the blob cache, which verifies what it reads, so they are not synced
+    one by one (`ebpf_hub.client.installed` syncs the installed files once, before the record
+    that commits them).
     """
     location = source.location
     if isinstance(location, LayoutReference):
@@ -125,9 +132,11 @@ def open_remote(source: Source, settings: Settings) -> Store:
     return RegistryStore(
         location.host,
         location.repository,
-        insecure=location.host.startswith(_LOOPBACK),
+        insecure=plain_http_allowed(location.host, settings.insecure_registries),
+        keychain=Keychain(configured=settings.credential_host),
         timeout=settings.timeout,
         retries=settings.retries,
+        limits=settings.limits,
         durable=False,
     )
 

@@ -4,17 +4,27 @@ Every value is resolved in one order: an explicit argument (a command-line flag)
 environment, then the user's config file, then the public hub's defaults. The registry is the
 exception to the last step: the hub's own index names the registry its references point to, so
 the client uses that before the default (see `Settings.registry_for`).
+
+The config file decides whom the client trusts (the registry, the signing key, plain HTTP),
+so it is read only from a directory the safe-directory rule accepts (`ebpf_hub.privatedir`):
+root run with another user's HOME (`sudo -E`) must not take that user's word for it. A key
+file the config names is held to the same rule.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.httplimits import DEFAULT_DEADLINE, DEFAULT_MIN_RATE, Limits
+from ebpf_hub.oci.hosts import INSECURE_REGISTRIES_ENV, parse_host
+from ebpf_hub.oci.reference import LAYOUT_PREFIX
 from ebpf_hub.paths import config_dir
+from ebpf_hub.privatedir import open_private_file
 
 DEFAULT_HUB_URL = "https://ebpf-hub.github.io/"
 DEFAULT_REGISTRY = "ghcr.io/ebpf-hub/packages"
@@ -23,6 +33,8 @@ DEFAULT_TIMEOUT = 30.0
 HUB_URL_ENV = "EBPF_HUB_URL"
 REGISTRY_ENV = "EBPF_HUB_REGISTRY"
 PUBLIC_KEY_ENV = "EBPF_HUB_PUBLIC_KEY"
+DEADLINE_ENV = "EBPF_HUB_HTTP_DEADLINE"
+MIN_RATE_ENV = "EBPF_HUB_HTTP_MIN_RATE"
 CONFIG_FILE = "config.toml"
 
 _PEM_START = "-----BEGIN "
@@ -33,6 +45,9 @@ _CONFIG_HELP = {
     "public_key": "a string: the path of a PEM public key, or the PEM text itself",
     "require_signatures": "true or false: refuse artifacts without a valid signature",
     "timeout": "a number of seconds greater than 0, e.g. 30",
+    "deadline": "a number of seconds greater than 0, e.g. 300",
+    "min_rate": "a number of bytes a second, 0 (no minimum) or more, e.g. 1024",
+    "insecure_registries": 'a list of HOST[:PORT] to speak plain HTTP to, e.g. ["reg.lan:5000"]',
 }
 
 
@@ -52,6 +67,9 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT  # seconds to wait to connect, and for each read
     retries: int = 3  # further tries after a connection error, a 429 or a 5xx
     backoff: float = 0.5  # retry n waits backoff * 2**(n-1) s (or Retry-After), at most 10
+    deadline: float = DEFAULT_DEADLINE  # seconds for a whole request, retries and body included
+    min_rate: float = DEFAULT_MIN_RATE  # bytes a second an answer averages over `timeout` s
+    insecure_registries: tuple[str, ...] = ()  # HOST[:PORT]s allowed plain HTTP (not loopback)
 
     @classmethod
     def load(
@@ -61,6 +79,7 @@ class Settings:
         registry: str | None = None,
         public_key: str | None = None,
         require_signatures: bool | None = None,
+        insecure_registries: list[str] | None = None,
     ) -> Settings:
         """Settings from explicit arguments (flags), the environment, the config file, defaults.
 
@@ -79,13 +98,18 @@ class Settings:
             (REGISTRY_ENV, os.environ.get(REGISTRY_ENV)),
             (f"{path}: registry", config.get("registry")),
         )
+        insecure = _first(
+            ("--insecure-registry", ",".join(insecure_registries or ())),
+            (INSECURE_REGISTRIES_ENV, os.environ.get(INSECURE_REGISTRIES_ENV)),
+            (f"{path}: insecure_registries", ",".join(config.get("insecure_registries", ()))),
+        )
         key: Path | bytes | None = None
         if public_key:
             key = _public_key(public_key, Path.cwd())
         elif os.environ.get(PUBLIC_KEY_ENV):
             key = _public_key(os.environ[PUBLIC_KEY_ENV], Path.cwd())
         elif "public_key" in config:
-            key = _public_key(config["public_key"], path.parent)
+            key = _checked_key(_public_key(config["public_key"], path.parent))
         if require_signatures is None:
             require_signatures = config.get("require_signatures", key is not None)
         return cls(
@@ -94,11 +118,33 @@ class Settings:
             public_key=key,
             require_signatures=bool(require_signatures),
             timeout=float(config.get("timeout", DEFAULT_TIMEOUT)),
+            deadline=_number(DEADLINE_ENV, config, "deadline", DEFAULT_DEADLINE),
+            min_rate=_number(MIN_RATE_ENV, config, "min_rate", DEFAULT_MIN_RATE),
+            insecure_registries=_check_hosts(*insecure) if insecure else (),
+        )
+
+    @property
+    def limits(self) -> Limits:
+        """The deadline and minimum rate of every request to the hub, registries and token
+        servers, so that none can hold a command by trickling (`ebpf_hub.httplimits`)."""
+        return Limits(
+            deadline=self.deadline,
+            min_rate=self.min_rate,
+            window=self.timeout,
+            deadline_setting=f"{DEADLINE_ENV} (or deadline in {CONFIG_FILE})",
+            min_rate_setting=f"{MIN_RATE_ENV} (or min_rate in {CONFIG_FILE})",
         )
 
     def registry_for(self, index_registry: str | None) -> str:
         """The registry to pull from: the configured one, else the index's, else the default."""
         return self.registry or index_registry or DEFAULT_REGISTRY
+
+    @property
+    def credential_host(self) -> str | None:
+        """The host the environment's registry credentials are for: the configured registry's,
+        else the default's; never one an index names (None for an `oci:` layout)."""
+        registry = self.registry or DEFAULT_REGISTRY
+        return None if registry.startswith(LAYOUT_PREFIX) else registry.split("/", 1)[0]
 
 
 def _first(*candidates: tuple[str, str | None]) -> tuple[str, str] | None:
@@ -111,8 +157,11 @@ def _first(*candidates: tuple[str, str | None]) -> tuple[str, str] | None:
 
 def _read_config(path: Path) -> dict[str, Any]:
     """The config file's keys, checked; no file means no settings."""
+    if not os.path.lexists(path):
+        return {}  # nothing to read, so nothing to check (a directory need not exist)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_private_file(path.parent, path.name) as handle:
+            text = handle.read().decode("utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
@@ -138,9 +187,28 @@ def _read_config(path: Path) -> dict[str, Any]:
 def _config_value_ok(key: str, value: object) -> bool:
     if key == "require_signatures":
         return isinstance(value, bool)
-    if key == "timeout":
-        return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    if key == "insecure_registries":
+        return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+    if key in ("timeout", "deadline", "min_rate"):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        return value > 0 or (key == "min_rate" and value == 0)
     return isinstance(value, str) and bool(value.strip())
+
+
+def _number(variable: str, config: dict[str, Any], key: str, default: float) -> float:
+    """The number the environment `variable` gives, else the config file's `key`, else
+    `default`; checked like the config file's values."""
+    text = os.environ.get(variable)
+    if not text:
+        return float(config.get(key, default))
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0  # refused below, with what the value must be
+    if not _config_value_ok(key, value):
+        raise HubError(f"{variable}={text!r} is not allowed; it must be {_CONFIG_HELP[key]}")
+    return value
 
 
 def _check_hub_url(source: str, value: str) -> str:
@@ -162,6 +230,28 @@ def _check_registry(source: str, value: str) -> str:
     if value == "oci:":
         raise HubError(f"{source}: 'oci:' needs a directory, e.g. oci:/srv/oci")
     return value
+
+
+def _check_hosts(source: str, value: str) -> tuple[str, ...]:
+    """Comma-separated `HOST[:PORT]`s, each checked, so a typo is not silently ignored."""
+    hosts = tuple(entry.strip() for entry in value.split(",") if entry.strip())
+    for host in hosts:
+        try:
+            parse_host(host)
+        except ValueError as exc:
+            raise HubError(
+                f"{source}: {exc}; list registries as HOST[:PORT], e.g. registry.lan:5000"
+            ) from None
+    return hosts
+
+
+def _checked_key(key: Path | bytes) -> Path | bytes:
+    """A key file the config names, after the safe-directory checks of its directory and
+    itself (a missing one is left for the signature check to report)."""
+    if isinstance(key, Path):
+        with suppress(FileNotFoundError), open_private_file(key.parent, key.name):
+            pass
+    return key
 
 
 def _public_key(value: str, base: Path) -> Path | bytes:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import os
 from pathlib import Path
 
-from ebpf_hub.commands.common import add_command, add_root, hub_config, split_spec
+from ebpf_hub.client.console import ask_secret, say
+from ebpf_hub.commands.common import add_command, add_root, hub_config, signing_key, split_spec
 from ebpf_hub.errors import HubError
 
 
@@ -50,16 +51,15 @@ def cmd_build(args: argparse.Namespace) -> int:
                 "files": [str(f) for f in built.files],
             }
         )
-        print(f"built {target.label}: {', '.join(f.name for f in built.files)}", file=sys.stderr)
+        say(f"built {target.label}: {', '.join(f.name for f in built.files)}")
     if args.json:
         print(json.dumps(results, indent=2))
     if not targets:
-        print("nothing to build: no version added or changed", file=sys.stderr)
+        say("nothing to build: no version added or changed")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from ebpf_hub.oci.keys import load_private_key
     from ebpf_hub.publish import ledger
     from ebpf_hub.publish.pipeline import Destination, Outcome, publish_all
     from ebpf_hub.publish.select import Target, select_targets
@@ -71,7 +71,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.changed):
         raise HubError("pass exactly one of --all or --changed BASE..HEAD")
     config = hub_config(args)
-    key = None if args.no_sign else load_private_key(Path(args.sign_key) if args.sign_key else None)
+    key = signing_key(args)
     targets = select_targets(config, None if args.all else args.changed)
     destination = Destination(args.registry or config.registry, insecure=args.insecure)
     if args.seed_ledger:
@@ -80,9 +80,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     def report(outcome: Outcome | None, target: Target, error: HubError | None) -> None:
         if outcome is not None:
             verb = "pushed" if outcome.pushed else "unchanged"
-            print(f"{verb:>9} {outcome.reference} {outcome.digest}", file=sys.stderr)
+            say(f"{verb:>9} {outcome.reference} {outcome.digest}")
         else:
-            print(f"   FAILED {target.label}: {error}", file=sys.stderr)
+            say(f"   FAILED {target.label}: {error}")
 
     outcomes, failures = publish_all(
         config.root, targets, destination, key, jobs=args.jobs, on_done=report
@@ -112,10 +112,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
             )
         )
     pushed = sum(o.pushed for o in outcomes)
-    print(
+    say(
         f"publish: {pushed} pushed, {len(outcomes) - pushed} unchanged, {len(failures)} failed "
-        f"(ledger: {args.ledger})",
-        file=sys.stderr,
+        f"(ledger: {args.ledger})"
     )
     if failures:
         raise HubError(
@@ -127,16 +126,25 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 def cmd_keygen(args: argparse.Namespace) -> int:
     from ebpf_hub.fsutil import write_atomic
-    from ebpf_hub.oci.keys import generate_key_pair
+    from ebpf_hub.oci.keys import (
+        SIGNING_KEY_PASSWORD_ENV,
+        env_passphrase,
+        generate_key_pair,
+        write_private_key,
+    )
 
     private, public = Path(f"{args.prefix}.key"), Path(f"{args.prefix}.pub")
-    if private.exists() and not args.force:
-        raise HubError(f"{private} exists; pass --force to replace it")
-    pair = generate_key_pair(None)
+    passphrase = None
+    if args.passphrase:
+        passphrase = env_passphrase(os.environ)
+        if passphrase is None:
+            passphrase = ask_secret(f"Passphrase for {private}: ", confirm=True)
+        if passphrase is None:
+            raise HubError(f"--passphrase: set {SIGNING_KEY_PASSWORD_ENV} or run on a terminal")
+    pair = generate_key_pair(passphrase)
+    write_private_key(private, pair.private_pem, replace=args.force)
     write_atomic(public, pair.public_pem)
-    write_atomic(private, pair.private_pem)
-    private.chmod(0o600)
-    print(f"wrote {private} (keep it secret) and {public}", file=sys.stderr)
+    say(f"wrote {private} (keep it secret) and {public}")
     return 0
 
 
@@ -198,7 +206,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="REGISTRY/NAMESPACE",
         help="HOST[:PORT]/NAMESPACE or oci:DIR (default: index/hub.yaml's)",
     )
-    publish.add_argument("--insecure", action="store_true", help="plain HTTP to the registry")
+    publish.add_argument(
+        "--insecure",
+        action="store_true",
+        help="plain HTTP to the registry (credentials go over it only to a loopback address)",
+    )
     publish.add_argument(
         "--sign-key",
         metavar="FILE",
@@ -226,7 +238,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "keygen",
         cmd_keygen,
         "create a signing key pair (cosign-compatible)",
-        "Write PREFIX.key (PKCS#8 PEM, ECDSA P-256, mode 0600) and PREFIX.pub (PKIX PEM).",
+        "Write PREFIX.key (ECDSA P-256, mode 0600 from its creation: PKCS#8 PEM, or with "
+        "--passphrase encrypted in cosign's format) and PREFIX.pub (PKIX PEM). The passphrase "
+        "comes from $EBPF_HUB_SIGNING_KEY_PASSWORD (or $COSIGN_PASSWORD), else from a prompt; "
+        "publish reads it the same way.",
     )
     keygen.add_argument("prefix", metavar="PREFIX")
     keygen.add_argument("--force", action="store_true", help="replace an existing key")
+    keygen.add_argument(
+        "--passphrase",
+        action="store_true",
+        help="encrypt the private key under a passphrase, as `cosign generate-key-pair` does",
+    )

@@ -3,8 +3,9 @@
 Accepted forms:
 
 * ``HOST[:PORT]/NAMESPACE/NAME:TAG`` and ``HOST[:PORT]/NAMESPACE/NAME@sha256:HEX`` (both may
-  be given; the digest then wins). The host is required, there is no implicit default
-  registry: the client decides which registry to prepend, not this parser.
+  be given; the digest then wins; ``HOST`` is a name, an IPv4 address or ``[IPv6]``). The host
+  is required, there is no implicit default registry: the client decides which registry to
+  prepend, not this parser.
 * ``oci:DIR``, ``oci:DIR:TAG`` and ``oci:DIR@sha256:HEX``: an OCI image layout directory holding
   one repository, whose tags are the ``org.opencontainers.image.ref.name`` annotations of its
   ``index.json``. This is skopeo's ``oci:`` syntax (``DIR`` ends at the first ``:``), so
@@ -19,14 +20,12 @@ from pathlib import Path
 
 from ebpf_hub.oci.digest import check_digest
 from ebpf_hub.oci.errors import InvalidReferenceError
+from ebpf_hub.oci.hosts import parse_host
+from ebpf_hub.safetext import quote
 
 LAYOUT_PREFIX = "oci:"
 _FORMS = "HOST[:PORT]/NAMESPACE/NAME:TAG, HOST[:PORT]/NAMESPACE/NAME@sha256:HEX or oci:DIR[:TAG]"
 _TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_HOST_RE = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-    r"(?::[0-9]{1,5})?"
-)
 _COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _MAX_REPOSITORY_LENGTH = 255
 
@@ -35,7 +34,7 @@ def check_tag(tag: str) -> str:
     """Return ``tag`` if it is a valid OCI tag, else raise."""
     if not _TAG_RE.fullmatch(tag):
         raise InvalidReferenceError(
-            f"invalid tag {tag!r}: use letters, digits, '_', '.' and '-' (at most 128, "
+            f"invalid tag {quote(tag)}: use letters, digits, '_', '.' and '-' (at most 128, "
             "not starting with '.' or '-')"
         )
     return tag
@@ -84,7 +83,7 @@ def _suffix(tag: str | None, digest: str | None) -> str:
 
 
 def _fail(text: str, reason: str) -> InvalidReferenceError:
-    return InvalidReferenceError(f"invalid reference {text!r}: {reason}; expected {_FORMS}")
+    return InvalidReferenceError(f"invalid reference {quote(text)}: {reason}; expected {_FORMS}")
 
 
 def _split_digest(text: str, rest: str) -> tuple[str, str | None]:
@@ -94,7 +93,7 @@ def _split_digest(text: str, rest: str) -> tuple[str, str | None]:
     try:
         check_digest(digest)
     except InvalidReferenceError:
-        raise _fail(text, f"bad digest {digest!r}") from None
+        raise _fail(text, f"bad digest {quote(digest)}") from None
     return rest, digest
 
 
@@ -103,14 +102,19 @@ def _split_tag(text: str, rest: str, *, at_first: bool) -> tuple[str, str | None
         return rest, None
     rest, tag = rest.split(":", 1) if at_first else rest.rsplit(":", 1)
     if not _TAG_RE.fullmatch(tag):
-        raise _fail(text, f"bad tag {tag!r}")
+        raise _fail(text, f"bad tag {quote(tag)}")
     return rest, tag
 
 
 def _is_host(text: str) -> bool:
-    """Like docker: a first component is a host if it has a '.' or a port, or is localhost."""
-    looks_like_host = "." in text or ":" in text or text == "localhost"
-    return looks_like_host and _HOST_RE.fullmatch(text) is not None
+    """Like docker: a first component is a host if it has a '.' or a port, is localhost, or is
+    a bracketed IPv6 address; and it must be a plain ``HOST[:PORT]`` (no user info)."""
+    looks_like_host = "." in text or ":" in text or text == "localhost" or text.startswith("[")
+    try:
+        parse_host(text)
+    except ValueError:
+        return False
+    return looks_like_host
 
 
 def parse_reference(text: str) -> Reference:
@@ -129,7 +133,7 @@ def parse_reference(text: str) -> Reference:
     components = repository.split("/")
     if not all(_COMPONENT_RE.fullmatch(part) for part in components):
         raise _fail(
-            text, f"bad repository {repository!r} (lowercase letters, digits, '.', '_', '-')"
+            text, f"bad repository {quote(repository)} (lowercase letters, digits, '.', '_', '-')"
         )
     if len(repository) > _MAX_REPOSITORY_LENGTH:
         raise _fail(text, f"the repository is longer than {_MAX_REPOSITORY_LENGTH} characters")

@@ -17,13 +17,15 @@ from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from ebpf_hub.fsutil import atomic_writer
 from ebpf_hub.httpclient import Response, TooLargeError, TransferError, next_link
-from ebpf_hub.oci.auth import Credentials, find_credentials
+from ebpf_hub.httplimits import Limits
+from ebpf_hub.oci.auth import Credentials
 from ebpf_hub.oci.digest import CHUNK_SIZE, Verifier, check_digest, is_digest, sha256_digest
 from ebpf_hub.oci.errors import (
     IntegrityError,
     RegistryError,
     RegistryUnavailableError,
 )
+from ebpf_hub.oci.keychain import Keychain
 from ebpf_hub.oci.manifest import (
     MAX_MANIFEST_SIZE,
     OCI_INDEX,
@@ -54,20 +56,25 @@ class RegistryStore:
         *,
         insecure: bool = False,
         credentials: Credentials | None = None,
+        keychain: Keychain | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
+        limits: Limits | None = None,
         durable: bool = True,
     ) -> None:
         """`durable=False` writes downloads without syncing them, for a caller that keeps
-        them in a cache verified on every read."""
+        them in a cache verified on every read. `credentials` and `keychain`: see
+        :class:`~ebpf_hub.oci.transport.Transport`."""
         self.repository = repository
         self._durable = durable
         self._transport = Transport(
             host,
             insecure=insecure,
-            credentials=credentials if credentials is not None else find_credentials(host),
+            credentials=credentials,
+            keychain=keychain,
             timeout=timeout,
             retries=retries,
+            limits=limits,
         )
 
     @property
