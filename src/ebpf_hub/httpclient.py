@@ -5,7 +5,9 @@ importing requests (with urllib3, charset-normalizer, idna) costs several times 
 client such as skopeo needs for a whole pull; `http.client` is a fraction of that and is
 already what urllib3 builds on. What the client needs on top is small, and lives here:
 
-- a connect timeout and a read timeout on every request;
+- a connect timeout and a read timeout on every request, and a deadline for the whole request
+  with a minimum rate for its answer, so a server that trickles cannot hold the client
+  (`ebpf_hub.httplimits`);
 - kept-alive connections, reused per host (one idle pool, safe to share between threads);
 - retries with capped exponential backoff: connection failures for every method (a request
   that never reached the server is safe to repeat), and 429/5xx answers and broken reads for
@@ -15,7 +17,8 @@ already what urllib3 builds on. What the client needs on top is small, and lives
 - redirects of GET and HEAD, dropping credentials when the redirect leaves the host;
 - `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` from the environment, as curl and requests read
   them (HTTPS through a CONNECT tunnel);
-- one exception type, `TransferError`, with a few words on the cause for one-line messages.
+- one exception type, `TransferError`, with a few words on the cause for one-line messages
+  (and `TooSlowError`, a whole line, for a server past the deadline or below the rate).
 
 TLS verifies against the system's certificate store (`SSL_CERT_FILE` and `SSL_CERT_DIR`
 override it, as for every OpenSSL program).
@@ -31,8 +34,10 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, cast
 from urllib.parse import urlencode, urljoin, urlsplit
+
+from ebpf_hub.httplimits import Clock, Limits, PacedSocket, TooSlowError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -75,6 +80,8 @@ class Response:
         conn: http.client.HTTPConnection,
         raw: http.client.HTTPResponse,
         method: str,
+        *,
+        url: str,
     ) -> None:
         self._client = client
         self._route = route
@@ -83,6 +90,7 @@ class Response:
         self.status = raw.status
         self.headers = raw.headers  # an email.message.Message: `get` ignores case
         self.method = method
+        self.url = url  # the URL that answered, after redirects: whose answer this is
         self._done = False  # closed or discarded: the connection is no longer this answer's
 
     def __enter__(self) -> Response:
@@ -104,6 +112,9 @@ class Response:
             except (OSError, http.client.HTTPException) as exc:
                 self._discard()
                 raise TransferError(_reason(exc)) from None
+            except TooSlowError:
+                self._discard()
+                raise
             if not chunk:
                 if self._raw.length:  # http.client ends quietly when the server hangs up
                     self._discard()
@@ -136,7 +147,7 @@ class Response:
         if not raw.isclosed() and raw.length is not None and raw.length <= _DRAIN_LIMIT:
             try:
                 raw.read()
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException, TooSlowError):
                 self._discard()
                 return
         if raw.isclosed() and not raw.will_close:
@@ -153,8 +164,10 @@ class Response:
 class Client:
     """A small HTTP client: keep-alive, timeouts, retries, redirects, proxies.
 
-    `timeout` bounds each read (and the connection, up to `connect_timeout`); retry number n
-    (from 1) waits `backoff * 2**(n-1)` seconds, at most `backoff_max`.
+    `timeout` bounds each read (and the connection, up to `connect_timeout`); `limits` bound
+    each request as a whole (see `Limits`). Retry number n (from 1) waits
+    `backoff * 2**(n-1)` seconds, at most `backoff_max`, and is not made when the wait would
+    run past the deadline.
     """
 
     def __init__(
@@ -166,8 +179,10 @@ class Client:
         backoff: float = 0.25,
         backoff_max: float = 8.0,
         user_agent: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.timeout = timeout
+        self.limits = limits or Limits()
         self.connect_timeout = min(connect_timeout, timeout)
         self.retries = retries
         self.backoff = backoff
@@ -208,14 +223,18 @@ class Client:
         body: bytes | IO[bytes] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Response:
-        """Send a request and return the answer (any status), after retries and redirects."""
+        """Send a request and return the answer (any status), after retries and redirects.
+
+        Everything, down to the answer's last byte, must happen before the deadline.
+        """
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
         sent = dict(headers or {})
         if self.user_agent:
             sent.setdefault("User-Agent", self.user_agent)
+        clock = Clock(self.limits)
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._with_retries(method, url, sent, body)
+            response = self._with_retries(method, url, sent, body, clock)
             location = response.headers.get("Location")
             if method not in IDEMPOTENT or response.status not in REDIRECT_STATUSES or not location:
                 return response
@@ -227,14 +246,19 @@ class Client:
         raise TransferError(f"more than {MAX_REDIRECTS} redirects")
 
     def _with_retries(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | IO[bytes] | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | IO[bytes] | None,
+        clock: Clock,
     ) -> Response:
         stream = body if body is not None and not isinstance(body, bytes) else None
         start = stream.tell() if stream is not None else 0
         retry = 0
         while True:
             try:
-                response = self._send(method, url, headers, body)
+                response = self._send(method, url, headers, body, clock)
             except _NotSent as exc:  # never reached the server: safe to repeat for any method
                 failure = exc.error
             except TransferError as exc:
@@ -248,12 +272,14 @@ class Client:
                     or retry >= self.retries
                 ):
                     return response
+                wait = max(self.delay(retry + 1), _retry_after(response, self.backoff_max))
+                if wait >= clock.remaining():  # this answer, rather than none at the deadline
+                    return response
                 retry += 1
-                wait = max(self.delay(retry), _retry_after(response, self.backoff_max))
                 response.close()
                 time.sleep(wait)
                 continue
-            if retry >= self.retries or failure.tls:
+            if retry >= self.retries or failure.tls or self.delay(retry + 1) >= clock.remaining():
                 raise failure
             retry += 1
             time.sleep(self.delay(retry))
@@ -261,7 +287,12 @@ class Client:
                 stream.seek(start)
 
     def _send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | IO[bytes] | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | IO[bytes] | None,
+        clock: Clock,
     ) -> Response:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -277,33 +308,41 @@ class Client:
         sent = dict(headers)
         if body is not None and not isinstance(body, bytes) and "Content-Length" not in sent:
             sent["Content-Length"] = str(os.fstat(body.fileno()).st_size - body.tell())
-        reused, conn = self._acquire((key, proxy))
+        clock.attempt(_netloc(parts.hostname, key[2]))
+        reused, conn = self._acquire((key, proxy), clock)
         try:
             conn.request(method, target, body=body, headers=sent)
+            clock.sent()
             raw = conn.getresponse()
+            clock.body()
+        except TooSlowError:
+            conn.close()
+            raise
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             error = TransferError(_reason(exc))
             if reused and isinstance(exc, _STALE):  # the server closed an idle connection
                 raise _NotSent(error) from None
             raise error from None
-        return Response(self, (key, proxy), conn, raw, method)
+        return Response(self, (key, proxy), conn, raw, method, url=url)
 
-    def _acquire(self, route: _Route) -> tuple[bool, http.client.HTTPConnection]:
-        """An idle connection on `route` (reused: True), else a new one."""
+    def _acquire(self, route: _Route, clock: Clock) -> tuple[bool, http.client.HTTPConnection]:
+        """An idle connection on `route` (reused: True), else a new one, paced by `clock`."""
         while True:
             with self._lock:
                 idle = self._idle.get(route)
                 conn = idle.pop() if idle else None
             if conn is None:
-                return False, self._connect(*route)
+                return False, self._connect(*route, clock)
             if not _dropped(conn):
+                cast(PacedSocket, conn.sock).clock = clock
                 return True, conn
             conn.close()
 
-    def _connect(self, key: _Key, proxy: _Key | None) -> http.client.HTTPConnection:
+    def _connect(self, key: _Key, proxy: _Key | None, clock: Clock) -> http.client.HTTPConnection:
         scheme, host, port = key
         _, address, address_port = proxy or key
+        timeout = clock.timeout(self.connect_timeout)
         conn: http.client.HTTPConnection
         tls_errors: tuple[type[Exception], ...] = ()
         if scheme == "https":
@@ -312,12 +351,12 @@ class Client:
             tls_errors = (ssl.SSLError,)
             context = ssl.create_default_context()
             conn = http.client.HTTPSConnection(
-                address, address_port, timeout=self.connect_timeout, context=context
+                address, address_port, timeout=timeout, context=context
             )
             if proxy is not None:
                 conn.set_tunnel(host, port)
         else:
-            conn = http.client.HTTPConnection(address, address_port, timeout=self.connect_timeout)
+            conn = http.client.HTTPConnection(address, address_port, timeout=timeout)
         conn.blocksize = CHUNK_SIZE  # read size of a streamed upload
         try:
             conn.connect()
@@ -326,9 +365,9 @@ class Client:
             raise TransferError(_reason(exc), tls=True) from None
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
+            clock.timed_out()
             raise _NotSent(TransferError(_reason(exc))) from None
-        if conn.sock is not None:
-            conn.sock.settimeout(self.timeout)
+        conn.sock = PacedSocket(conn.sock, self.timeout, clock)
         return conn
 
     def _release(self, route: _Route, conn: http.client.HTTPConnection) -> None:
@@ -369,6 +408,11 @@ def _retry_after(response: Response, cap: float) -> float:
     """The `Retry-After` delay in seconds (a number; dates are ignored), at most `cap`."""
     value = response.headers.get("Retry-After", "").strip()
     return min(float(value), cap) if value.isdigit() else 0.0
+
+
+def _netloc(host: str, port: int) -> str:
+    """``HOST:PORT`` (``[HOST]:PORT`` for IPv6), as messages name a server."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:

@@ -9,29 +9,42 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
+MAX_WORKERS = 8  # enough to hide round trips; an artifact of 10,000 layers gets no more
 
-def run_concurrently(calls: Sequence[Callable[[], object]]) -> None:
-    """Run every call, each in its own thread (the first in this one), and wait for all.
 
-    If any raised, the first exception (in call order) is raised once all have finished,
-    so no call is still writing when the caller cleans up after the failure.
+def run_concurrently(calls: Sequence[Callable[[], object]], workers: int = MAX_WORKERS) -> None:
+    """Run every call in at most `workers` threads (this one among them), and wait for all.
+
+    Each thread takes the next call nobody started until none is left, so the threads are
+    bounded by `workers`, not by what a (hostile) manifest lists. Once a call raised, no
+    further call starts, and the first exception (in call order) is raised when the calls
+    already running have finished, so none is still writing when the caller cleans up.
     """
     errors: list[BaseException | None] = [None] * len(calls)
+    pending = iter(range(len(calls)))
+    lock = threading.Lock()
+    stop = threading.Event()  # a call failed, or this thread is done: start nothing more
 
-    def guarded(index: int) -> None:
-        try:
-            calls[index]()
-        except BaseException as exc:  # handed to the calling thread
-            errors[index] = exc
+    def work() -> None:
+        while not stop.is_set():
+            with lock:
+                index = next(pending, None)
+            if index is None:
+                return
+            try:
+                calls[index]()
+            except BaseException as exc:  # handed to the calling thread
+                errors[index] = exc
+                stop.set()
 
-    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(1, len(calls))]
-    for thread in threads:
+    helpers = [threading.Thread(target=work) for _ in range(min(workers, len(calls)) - 1)]
+    for thread in helpers:
         thread.start()
     try:
-        if calls:
-            guarded(0)
+        work()
     finally:
-        for thread in threads:
+        stop.set()  # also on KeyboardInterrupt: the helpers finish their call and return
+        for thread in helpers:
             thread.join()
     for error in errors:
         if error is not None:
