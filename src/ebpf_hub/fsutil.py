@@ -1,14 +1,80 @@
-"""Writing files so that a reader never sees half of one."""
+"""Writing files so that a reader never sees half of one, and never through a symbolic link.
+
+Nothing here writes into an existing file: new content goes to a fresh temporary file
+(`O_EXCL`) that is renamed into place, and a rename replaces a link planted at the target
+instead of following it. Reads of files the client made (`open_regular`) refuse links and
+anything that is not a regular file, so a planted link can neither redirect a read nor
+make one block on a FIFO. Removal (`remove_entry`) unlinks a link itself, never its target.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+from ebpf_hub.errors import HubError
+
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class UnsafePathError(HubError):
+    """A path the client must not use: a link where it expects its own file or directory,
+    or a directory that another user controls."""
+
+
+def link_refused(path: Path) -> UnsafePathError:
+    """The one-line error for a symbolic link found where the client keeps its own files."""
+    return UnsafePathError(
+        f"{path} is a symbolic link, and ebpf-hub never follows links inside its own "
+        f"directories; remove the link (rm {path}) and try again"
+    )
+
+
+def open_regular(path: Path, *, directory: int | None = None) -> BinaryIO:
+    """Open a regular file for reading without following a link at its last component.
+
+    With `directory` (an open directory), `path.name` is opened relative to it and `path`
+    only names the file in messages. A missing file raises FileNotFoundError.
+    """
+    try:
+        fd = os.open(path.name if directory is not None else path, _READ_FLAGS, dir_fd=directory)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise link_refused(path) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePathError(f"{path} is not a regular file; remove it and try again")
+    return os.fdopen(fd, "rb")
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether `path` is a regular file itself (a link to one does not count)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def remove_entry(directory: int, name: str) -> None:
+    """Remove `name` from the open `directory`: a real directory with everything in it,
+    anything else (a link included) by unlinking the entry itself. Best effort, as it
+    cleans up after failures and must not hide the original error."""
+    try:
+        mode = os.lstat(name, dir_fd=directory).st_mode
+        if stat.S_ISDIR(mode):
+            shutil.rmtree(name, ignore_errors=True, dir_fd=directory)  # fd-based: no link followed
+        else:
+            os.unlink(name, dir_fd=directory)
+    except FileNotFoundError:
+        pass
 
 
 @contextmanager
@@ -62,8 +128,5 @@ def replace_directory(staged: Path, target: Path) -> None:
 def sync_files(paths: Iterable[Path]) -> None:
     """Flush files written without a sync to disk, before a record that names them is."""
     for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with open_regular(path) as handle:
+            os.fsync(handle.fileno())

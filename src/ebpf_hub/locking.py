@@ -4,17 +4,21 @@ This is what the filelock library does on Linux, without its import cost (a tent
 `ebpf-hub install`). The kernel releases an flock when its process dies, so a crash never
 leaves a stale lock; the lock files themselves stay (empty): deleting one that another
 process waits on would let two of them in. Each acquisition opens its own descriptor, so
-threads of one process exclude each other too.
+threads of one process exclude each other too. A lock file is never opened through a symbolic
+link: with `O_CREAT`, a dangling link would otherwise create a file wherever it points.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from ebpf_hub.fsutil import link_refused
 
 POLL_INTERVAL = 0.05  # seconds between attempts while another process holds the lock
 
@@ -27,7 +31,12 @@ class LockTimeout(Exception):
 def file_lock(path: Path, timeout: float) -> Iterator[None]:
     """Hold the exclusive lock on `path` (created if missing) for the `with` block."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise link_refused(path) from None
+        raise
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -13,10 +13,12 @@ import tarfile
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.fsutil import is_regular_file
 from ebpf_hub.gitutil import commit_of, git
 from ebpf_hub.index.model import Package, Version
 from ebpf_hub.index.srchash import tree_hash
 from ebpf_hub.paths import cache_dir
+from ebpf_hub.privatedir import private_dir
 
 
 def _extract(archive: bytes, prefix: str, into: Path) -> Path:
@@ -72,9 +74,9 @@ def _in_repo(root: Path, package: Package, tree: str, work: Path, label: str) ->
 
 
 def _fromgit(url: str, subdir: str, commit: str, work: Path, label: str) -> Path:
-    mirror = cache_dir() / "git" / hashlib.sha256(url.encode()).hexdigest()[:16]
-    if not (mirror / "HEAD").exists():
-        mirror.mkdir(parents=True, exist_ok=True)
+    # git runs in the mirror, so it is held to the client's rule (`ebpf_hub.privatedir`)
+    mirror = private_dir(cache_dir(), "git", hashlib.sha256(url.encode()).hexdigest()[:16])
+    if not is_regular_file(mirror / "HEAD"):
         git(mirror, "init", "-q", "--bare")
     if commit_of(mirror, commit) is None:
         try:

@@ -12,8 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.fsutil import write_atomic
+from ebpf_hub.fsutil import is_regular_file, write_atomic
 from ebpf_hub.paths import cache_dir
+from ebpf_hub.privatedir import private_dir
 
 VMLINUX_BTF = Path("/sys/kernel/btf/vmlinux")
 
@@ -76,16 +77,21 @@ def toolchain() -> Toolchain:
 
 
 def _vmlinux_header() -> tuple[str, Path]:
-    """vmlinux.h for this kernel's BTF, cached by the BTF's hash: a new kernel regenerates it."""
+    """vmlinux.h for this kernel's BTF, cached by the BTF's hash: a new kernel regenerates it.
+
+    Every object is compiled against it, so its directory is held to the client's rule
+    (`ebpf_hub.privatedir`: no link, no directory of another user) and anything but a regular
+    file there (a planted link) is replaced, never followed.
+    """
     if not VMLINUX_BTF.exists():
         raise HubError(
             f"{VMLINUX_BTF} not found: this kernel has no BTF; "
             "build on a kernel with CONFIG_DEBUG_INFO_BTF=y"
         )
     btf_sha = hashlib.sha256(VMLINUX_BTF.read_bytes()).hexdigest()
-    directory = cache_dir() / "vmlinux" / btf_sha[:16]
+    directory = private_dir(cache_dir(), "vmlinux", btf_sha[:16])
     header = directory / "vmlinux.h"
-    if not header.exists():
+    if not is_regular_file(header):
         bpftool = _tool("bpftool")
         dump = subprocess.run(
             [bpftool, "btf", "dump", "file", str(VMLINUX_BTF), "format", "c"],

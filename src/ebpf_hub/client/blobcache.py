@@ -12,6 +12,13 @@ Blobs leave the cache as hard links when the destination is on the same filesyst
 installed 50 MB object then costs no copy. Cached files are made read-only to discourage
 editing an installed file, which would change the cached blob; a damaged blob is found by its
 digest on the next read, dropped and fetched again.
+
+Only what was trusted enters the cache, for it is shared by every later install: a
+`CachingStore` keeps what it fetches (the manifest, the signature and its payload) to itself
+until `trust` is called once the signature verified; after that, blobs the trusted manifest
+names are added as they arrive, each verified by digest. An artifact let through unsigned
+never enters the cache. Every path in the cache is opened without following links
+(`ebpf_hub.privatedir`, `ebpf_hub.fsutil`): a link planted as a blob counts as a damaged blob.
 """
 
 from __future__ import annotations
@@ -25,23 +32,28 @@ from pathlib import Path
 from types import TracebackType
 
 from ebpf_hub.client.console import download_progress
-from ebpf_hub.oci.digest import check_digest, file_digest
+from ebpf_hub.client.incoming import Scratch, new_scratch
+from ebpf_hub.fsutil import UnsafePathError, is_regular_file, open_regular
+from ebpf_hub.oci.digest import check_digest, file_digest, is_digest
 from ebpf_hub.oci.errors import IntegrityError, OCIError
 from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.manifest import OCI_MANIFEST, Descriptor, FetchedManifest
 from ebpf_hub.oci.store import Store
 from ebpf_hub.paths import cache_dir
+from ebpf_hub.privatedir import private_dir
 
 CACHED_MODE = 0o444
+LAYOUT = "oci"
+INCOMING = "incoming"
 
 
 class BlobCache:
     """The OCI layout holding every manifest and blob the client has verified."""
 
     def __init__(self) -> None:
-        self.root = cache_dir() / "oci"
+        private_dir(cache_dir(), LAYOUT, "blobs", "sha256")  # no links, no other user's
+        self.root = cache_dir() / LAYOUT
         self.layout = LayoutStore(self.root, create=True, durable=False)
-        self.incoming = self.root / "incoming"  # downloads in progress, one directory each
 
     def blob_path(self, digest: str) -> Path:
         """Where the layout keeps the blob `digest` (OCI image layout: blobs/sha256/HEX)."""
@@ -51,10 +63,12 @@ class BlobCache:
         """Whether the cache holds the blob intact; a damaged copy is dropped."""
         path = self.blob_path(descriptor.digest)
         try:
-            with path.open("rb") as handle:
+            with open_regular(path) as handle:
                 found = file_digest(handle)
         except FileNotFoundError:
             return False
+        except UnsafePathError:  # a link or a FIFO planted as the blob: never followed
+            found = None
         if found == (descriptor.digest, descriptor.size):
             return True
         path.unlink(missing_ok=True)
@@ -68,17 +82,26 @@ class BlobCache:
         identical content.
         """
         staged.chmod(CACHED_MODE)
-        staged.replace(self.blob_path(digest))
+        staged.replace(self.blob_path(digest))  # replaces a planted link, never follows it
 
-    def export(self, digest: str, dest: Path) -> None:
-        """Put the cached blob at `dest` (replacing it): a hard link if possible, else a copy."""
-        source = self.blob_path(digest)
-        staged = dest.with_name(f".{dest.name}.{os.getpid()}.export")
-        try:
-            os.link(source, staged)
-        except OSError:  # another filesystem, or links not allowed: copy
-            shutil.copyfile(source, staged)
-        staged.replace(dest)
+    def new_scratch(self) -> Scratch:
+        """A download directory of one reader under `incoming/`, its files on the cache's
+        filesystem so that `add` can rename them in."""
+        return new_scratch(cache_dir(), LAYOUT, INCOMING)
+
+
+def _place(source: Path, dest: Path) -> None:
+    """Put the file `source` at `dest` (replacing it): a hard link if possible, else a copy.
+
+    Neither follows a link at `source` (the link, not a copy of its target, would land).
+    """
+    staged = dest.with_name(f".{dest.name}.{os.getpid()}.export")
+    try:
+        os.link(source, staged, follow_symlinks=False)
+    except OSError:  # another filesystem, or links not allowed: copy
+        with open_regular(source) as reader, staged.open("xb") as writer:
+            shutil.copyfileobj(reader, writer)
+    staged.replace(dest)
 
 
 class CachingStore:
@@ -97,8 +120,11 @@ class CachingStore:
         self._verified: set[str] = set()  # digests checked in this process
         self._cached_tags: set[str] = set()  # tags answered from the cache
         self._tags_from_remote = False
-        self._scratch: Path | None = None  # this reader's downloads in progress
+        self._scratch: Scratch | None = None  # this reader's downloads in progress
         self._scratch_lock = threading.Lock()  # blobs may be fetched by several threads
+        self._trusted = False  # whether what is fetched may enter the cache
+        self._held: dict[str, tuple[FetchedManifest, str | None]] = {}  # reference: (it, tag)
+        self._held_blobs: dict[str, Path] = {}  # digest: downloaded file under the scratch
 
     def __enter__(self) -> CachingStore:
         return self
@@ -114,8 +140,22 @@ class CachingStore:
     def close(self) -> None:
         """Remove this reader's download directory (and any broken download in it)."""
         if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch.close()
             self._scratch = None
+
+    def trust(self) -> None:
+        """Let what this reader fetched, and will fetch, enter the cache.
+
+        Called once the signature of the manifest verified: the manifest, its signature and
+        the payload held until now are added, and blobs fetched from now on go straight in.
+        """
+        for fetched, tag in self._held.values():
+            self.cache.layout.put_manifest(fetched.data, fetched.media_type or OCI_MANIFEST, tag)
+        for digest, staged in self._held_blobs.items():
+            self.cache.add(staged, digest)
+        self._held.clear()
+        self._held_blobs.clear()
+        self._trusted = True
 
     @property
     def name(self) -> str:
@@ -143,51 +183,65 @@ class CachingStore:
     def get_manifest(self, reference: str) -> FetchedManifest:
         """A manifest by digest (cached) or a signature tag (cached until `refresh_tags`)."""
         layout = self.cache.layout
-        if ":" in reference:  # a digest: immutable, the cache answers if it can
+        if is_digest(reference):  # immutable: the cache answers if it can
+            if reference in self._held:
+                return self._held[reference][0]
             if layout.blob_exists(reference):
                 try:
                     return layout.get_manifest(reference)
                 except IntegrityError:
                     self.cache.blob_path(reference).unlink(missing_ok=True)
-            fetched = self.remote.get_manifest(reference)
-            layout.put_manifest(fetched.data, fetched.media_type or OCI_MANIFEST)
-            return fetched
+            return self._keep(self.remote.get_manifest(reference), reference, None)
         if not self._tags_from_remote and layout.resolve(reference) is not None:
             self._cached_tags.add(reference)
             return layout.get_manifest(reference)
-        fetched = self.remote.get_manifest(reference)
-        layout.put_manifest(fetched.data, fetched.media_type or OCI_MANIFEST, reference)
+        return self._keep(self.remote.get_manifest(reference), reference, reference)
+
+    def _keep(self, fetched: FetchedManifest, reference: str, tag: str | None) -> FetchedManifest:
+        """Add a manifest just fetched to the cache if trusted, else hold it until `trust`."""
+        if self._trusted:
+            self.cache.layout.put_manifest(fetched.data, fetched.media_type or OCI_MANIFEST, tag)
+        else:
+            self._held[reference] = (fetched, tag)
         return fetched
 
     def blob_exists(self, digest: str) -> bool:
         """Whether the cache or the remote has the blob."""
-        return self.cache.blob_path(digest).is_file() or self.remote.blob_exists(digest)
+        return is_regular_file(self.cache.blob_path(digest)) or self.remote.blob_exists(digest)
 
     def get_blob(self, descriptor: Descriptor, dest: Path) -> None:
-        """The verified blob at `dest`, downloaded into the cache first if it is not there."""
-        digest = descriptor.digest
-        if digest not in self._verified:
-            if not self.cache.holds(descriptor):
-                self._download(descriptor)
-            self._verified.add(digest)
-        self.cache.export(digest, dest)
+        """The verified blob at `dest`, downloaded (into the cache, if trusted) if needed."""
+        _place(self._verified_file(descriptor), dest)
 
-    def _download(self, descriptor: Descriptor) -> None:
-        """Download into this reader's own directory under the cache, then into the cache.
+    def _verified_file(self, descriptor: Descriptor) -> Path:
+        """Where the verified blob is: in the cache, or held by this reader until `trust`."""
+        digest = descriptor.digest
+        if digest in self._held_blobs:
+            return self._held_blobs[digest]
+        if digest not in self._verified and not self.cache.holds(descriptor):
+            staged = self._download(descriptor)
+            if not self._trusted:
+                self._held_blobs[digest] = staged
+                return staged
+            self.cache.add(staged, digest)
+        self._verified.add(digest)
+        return self.cache.blob_path(digest)
+
+    def _download(self, descriptor: Descriptor) -> Path:
+        """Download into this reader's own directory under the cache; return the file.
 
         Each download has a directory of its own there, which its progress bar watches (two
         layers with the same content may be downloaded at once: the second rename wins).
         """
         with self._scratch_lock:
             if self._scratch is None:
-                self.cache.incoming.mkdir(exist_ok=True)
-                self._scratch = Path(tempfile.mkdtemp(dir=self.cache.incoming))
-        directory = Path(tempfile.mkdtemp(dir=self._scratch))
+                self._scratch = self.cache.new_scratch()
+        directory = Path(tempfile.mkdtemp(dir=self._scratch.path))
         staged = directory / check_digest(descriptor.digest)
         label = descriptor.title or descriptor.digest[7:19]
         with download_progress(label, descriptor.size, directory):
             self.remote.get_blob(descriptor, staged)  # verified: size and digest
-        self.cache.add(staged, descriptor.digest)
+        return staged
 
     def put_manifest(self, data: bytes, media_type: str, tag: str | None = None) -> str:
         """Refused: this store only reads (it is part of the Store protocol)."""

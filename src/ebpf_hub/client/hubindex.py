@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,11 +19,14 @@ from types import TracebackType
 from typing import Any
 
 from ebpf_hub import __version__
+from ebpf_hub.client.console import say
 from ebpf_hub.client.settings import HUB_URL_ENV, Settings
 from ebpf_hub.errors import HubError
-from ebpf_hub.fsutil import write_atomic
+from ebpf_hub.fsutil import UnsafePathError, open_regular, write_atomic
 from ebpf_hub.httpclient import RETRY_STATUSES, Client, TooLargeError, TransferError
 from ebpf_hub.paths import cache_dir
+from ebpf_hub.privatedir import private_dir
+from ebpf_hub.safetext import quote
 from ebpf_hub.schemas import load_schema
 
 MIB = 1024 * 1024
@@ -108,7 +110,7 @@ class HubIndex:
         if entry["name"] != name:
             raise HubError(
                 f"{self._where(f'packages/{name}.json')} describes {entry['name']!r}, "
-                f"not {name!r}; the hub is inconsistent, report it to the hub"
+                f"not {quote(name)}; the hub is inconsistent, report it to the hub"
             )
         return entry
 
@@ -171,6 +173,7 @@ class HubIndex:
                 backoff=self.settings.backoff,
                 backoff_max=BACKOFF_MAX,
                 user_agent=f"ebpf-hub/{__version__}",
+                limits=self.settings.limits,
             )
         headers = {"If-None-Match": etag} if etag else {}
         try:
@@ -194,11 +197,13 @@ class HubIndex:
         """The cached copy: a JSON header line (ETag, time, body hash), then the body.
 
         One file, written atomically, so the ETag can never describe another body; a copy
-        whose hash does not match is ignored (and replaced by the next download).
+        whose hash does not match, or a link in its place, is ignored (and replaced by the
+        next download). So is a cache in another user's directory: `_store` then refuses it.
         """
         try:
-            raw = (self._cache_root / relative).read_bytes()
-        except OSError:
+            with open_regular(self._cache_path(relative)) as handle:
+                raw = handle.read()
+        except (OSError, UnsafePathError):
             return None
         head, _, body = raw.partition(b"\n")
         try:
@@ -221,18 +226,24 @@ class HubIndex:
         path = self._cache_root / relative
         try:
             body = json.dumps(meta, sort_keys=True).encode() + b"\n" + fetched.body
-            write_atomic(path, body, durable=False)  # a torn copy fails its hash: refetched
+            write_atomic(self._cache_path(relative), body, durable=False)  # torn: fails its hash
         except OSError as exc:
             raise HubError(
                 f"cannot write the index cache {path} ({exc.strerror}); "
                 "check its permissions or set XDG_CACHE_HOME"
             ) from None
 
+    def _cache_path(self, relative: str) -> Path:
+        """Where the copy of `relative` is cached, its directory created and checked."""
+        path = self._cache_root / relative
+        private_dir(cache_dir(), *path.parent.relative_to(cache_dir()).parts)
+        return path
+
     def _notice(self, message: str) -> None:
         """One line on stderr, once: the output stays clean for --json readers."""
         if not self._noticed:
             self._noticed = True
-            print(f"ebpf-hub: {message}", file=sys.stderr)
+            say(f"ebpf-hub: {message}")
 
     def _unknown(self, name: str) -> str:
         import difflib
@@ -240,12 +251,12 @@ class HubIndex:
         names = [p["name"] for p in self.summaries()]
         if name in names:
             return (
-                f"the hub lists {name!r} but has no {API_PATH}packages/{name}.json; "
+                f"the hub lists {quote(name)} but has no {API_PATH}packages/{name}.json; "
                 "it may be updating, try again shortly"
             )
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         hint = f"did you mean: {', '.join(close)}?" if close else "`ebpf-hub search` lists them"
-        return f"no package named {name!r} on the hub at {self._base}; {hint}"
+        return f"no package named {quote(name)} on the hub at {self._base}; {hint}"
 
 
 def check_name(name: str) -> None:
@@ -253,7 +264,7 @@ def check_name(name: str) -> None:
     pattern = load_schema(PACKAGE_SCHEMA)["$defs"]["name"]["pattern"]
     if not re.fullmatch(pattern, name):
         raise HubError(
-            f"{name!r} is not a package name: lowercase letters, digits and single hyphens, "
+            f"{quote(name)} is not a package name: lowercase letters, digits and single hyphens, "
             "2-64 characters"
         )
 
@@ -263,7 +274,7 @@ def check_name(name: str) -> None:
 def _validator(name: str) -> Any:
     import jsonschema_rs  # compiled; imported when the first document arrives, not at start-up
 
-    return jsonschema_rs.validator_for(load_schema(name))
+    return jsonschema_rs.validator_for(load_schema(name), validate_formats=True)
 
 
 def _decode(body: bytes, schema_name: str, where: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ then costs nothing but reading a record when the package is installed already.
 
 from __future__ import annotations
 
-import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,22 +25,26 @@ from typing import TYPE_CHECKING, Any
 import semver
 
 from ebpf_hub.client.console import warn
-from ebpf_hub.client.hubindex import HubIndex
+from ebpf_hub.client.hubindex import HubIndex, check_name
 from ebpf_hub.client.installed import (
     InstalledPackage,
     delete,
     find_installed,
     installed_package,
     list_installed,
-    package_dir,
+    object_files,
     sweep,
+    version_dir,
     write_record,
 )
 from ebpf_hub.client.resolve import parse_spec, resolve
 from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
+from ebpf_hub.fsutil import UnsafePathError
 from ebpf_hub.locking import LockTimeout, file_lock
 from ebpf_hub.paths import data_dir
+from ebpf_hub.privatedir import private_dir
+from ebpf_hub.safetext import quote
 
 if TYPE_CHECKING:
     from ebpf_hub.client.fetch import Fetched, Source
@@ -124,13 +128,29 @@ def apply_upgrade(settings: Settings, plan: Upgrade, *, allow_unsigned: bool = F
     return _install_version(settings, current.name, plan.entry, current.spec, allow_unsigned)
 
 
+@contextmanager
+def preview_upgrade(
+    settings: Settings, plan: Upgrade, *, allow_unsigned: bool = False
+) -> Iterator[list[Path]]:
+    """The objects of the version `plan` chose, fetched and verified as an install would into
+    a temporary directory removed afterwards, so `upgrade --dry-run` can read what they do.
+    The blobs stay in the cache: the upgrade itself then needs no network."""
+    if plan.entry is None:
+        raise HubError(f"{plan.current.name} has no newer version to preview")
+    with tempfile.TemporaryDirectory(prefix="ebpf-hub-preview-") as work:
+        fetched = _fetch_version(
+            settings, plan.current.name, plan.entry, Path(work) / "files", allow_unsigned
+        )
+        yield object_files(fetched.artifact.files)
+
+
 def remove(name: str) -> InstalledPackage | None:
     """Uninstall `name`, leaving nothing of it; returns what was installed (None if damaged)."""
+    check_name(name)
     with package_lock(name):
         current = _current(name)
-        if current is None and not package_dir(name).exists():
+        if not delete(name):
             raise HubError(f"{name} is not installed; `ebpf-hub list` shows what is")
-        delete(name)
     return current
 
 
@@ -148,17 +168,7 @@ def pull(settings: Settings, text: str, out_dir: Path, *, allow_unsigned: bool =
         name, spec = parse_spec(text)
         with HubIndex(settings) as hub:
             entry = resolve(hub.package(name), spec).version
-        digest = _published_digest(name, entry)
-        source = hub_source(settings, name, entry)
-        return fetch(
-            settings,
-            source,
-            digest,
-            out_dir,
-            allow_unsigned=allow_unsigned,
-            expect=(name, entry["version"]),
-            max_size=_size_limit(entry),
-        )
+        return _fetch_version(settings, name, entry, out_dir, allow_unsigned)
     reference = parse_reference(text)
     source = Source(reference, reference.name)
     if reference.digest is not None:
@@ -166,7 +176,7 @@ def pull(settings: Settings, text: str, out_dir: Path, *, allow_unsigned: bool =
     elif reference.tag is not None:
         digest = resolve_tag(settings, source, reference.tag)
     else:
-        raise HubError(f"{text!r} names no version: add :TAG or @sha256:DIGEST")
+        raise HubError(f"{quote(text)} names no version: add :TAG or @sha256:DIGEST")
     return fetch(settings, source, digest, out_dir, allow_unsigned=allow_unsigned)
 
 
@@ -183,7 +193,7 @@ def hub_source(settings: Settings, name: str, entry: dict[str, Any]) -> Source:
     suffix = f"/{name}:{entry['version']}"
     if not entry["ref"].endswith(suffix):
         raise HubError(
-            f"the hub lists {entry['ref']!r} for {name} {entry['version']}, which is not "
+            f"the hub lists {quote(entry['ref'])} for {name} {entry['version']}, which is not "
             f"REGISTRY{suffix}; report it to the hub"
         )
     index_registry = entry["ref"][: -len(suffix)]
@@ -199,7 +209,7 @@ def package_lock(name: str) -> Iterator[None]:
     The lock files live in `data_dir()/locks` and stay there (empty): deleting a lock file
     that another process may be waiting on would let two of them in.
     """
-    path = data_dir() / "locks" / f"{name}.lock"
+    path = private_dir(data_dir(), "locks") / f"{name}.lock"
     try:
         with file_lock(path, LOCK_TIMEOUT):
             yield
@@ -210,10 +220,26 @@ def package_lock(name: str) -> Iterator[None]:
         ) from None
 
 
+def _fetch_version(
+    settings: Settings, name: str, entry: dict[str, Any], out_dir: Path, allow_unsigned: bool
+) -> Fetched:
+    """The hub's version `entry` of `name`, fetched by its pinned digest and verified."""
+    from ebpf_hub.client.fetch import fetch
+
+    return fetch(
+        settings,
+        hub_source(settings, name, entry),
+        _published_digest(name, entry),
+        out_dir,
+        allow_unsigned=allow_unsigned,
+        expect=(name, entry["version"]),
+        max_size=_size_limit(entry),
+    )
+
+
 def _install_version(
     settings: Settings, name: str, entry: dict[str, Any], line: str | None, allow_unsigned: bool
 ) -> Installed:
-    from ebpf_hub.client.fetch import fetch
     from ebpf_hub.oci.digest import check_digest
 
     digest = _published_digest(name, entry)
@@ -222,18 +248,9 @@ def _install_version(
         current = _current(name)
         if current is not None and current.digest == digest:
             return Installed(current, changed=False)
-        content = package_dir(name) / check_digest(digest)
+        content = version_dir(name, check_digest(digest))
         try:
-            shutil.rmtree(content, ignore_errors=True)  # left by an interrupted install
-            fetched = fetch(
-                settings,
-                source,
-                digest,
-                content,
-                allow_unsigned=allow_unsigned,
-                expect=(name, entry["version"]),
-                max_size=_size_limit(entry),
-            )
+            fetched = _fetch_version(settings, name, entry, content, allow_unsigned)
             installed = write_record(
                 content,
                 fetched.artifact.config,
@@ -275,6 +292,8 @@ def _current(name: str) -> InstalledPackage | None:
     """The installed version, or None if none is (or its record is damaged: reinstall)."""
     try:
         return find_installed(name)
+    except UnsafePathError:
+        raise
     except HubError:
         return None
 

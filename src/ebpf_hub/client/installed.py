@@ -8,20 +8,28 @@ files it names are complete, so a reader sees the old version or the new one, ne
 and a crash leaves at most an unreferenced directory that the next install (or `remove`)
 sweeps away. Readers need no lock; writers (`ebpf_hub.client.install`) hold the package lock.
 This module only reads JSON and paths, so `ebpf-hub list` starts without the network stack.
+
+Every directory here is opened through `ebpf_hub.privatedir` (no links, no directory of
+another user) and every removal goes through an open directory (`remove_entry`): a link
+planted as `packages/<name>` or inside it is refused or unlinked, never followed.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.fsutil import sync_files, write_atomic
+from ebpf_hub.fsutil import open_regular, remove_entry, sync_files, write_atomic
 from ebpf_hub.paths import data_dir
+from ebpf_hub.privatedir import open_private_dir
 
+PACKAGES = "packages"
 RECORD = "installed.json"
 RECORD_VERSION = 1
 OBJECT_SUFFIX = ".bpf.o"
@@ -46,7 +54,7 @@ class InstalledPackage:
     @property
     def objects(self) -> list[Path]:
         """The CO-RE objects (`*.bpf.o`) to load, in manifest order."""
-        return [path for path in self.files if path.name.endswith(OBJECT_SUFFIX)]
+        return object_files(self.files)
 
     def to_json(self) -> dict[str, Any]:
         """The package for `--json` output (without the config, which `info` shows)."""
@@ -63,14 +71,22 @@ class InstalledPackage:
         }
 
 
-def packages_root() -> Path:
-    """Where installed packages live."""
-    return data_dir() / "packages"
+def object_files(files: Iterable[Path]) -> list[Path]:
+    """The CO-RE objects (`*.bpf.o`) among an artifact's files, in manifest order."""
+    return [path for path in files if path.name.endswith(OBJECT_SUFFIX)]
 
 
 def package_dir(name: str) -> Path:
-    """The directory of one package (record and version directories)."""
-    return packages_root() / name
+    """The directory of one package (record and version directories), for messages."""
+    return data_dir() / PACKAGES / name
+
+
+def version_dir(name: str, digest_hex: str) -> Path:
+    """Where the version `digest_hex` of `name` is to be written, in the (created, checked)
+    package directory, with whatever an interrupted install left there removed."""
+    with open_private_dir(data_dir(), PACKAGES, name) as directory:
+        remove_entry(directory, digest_hex)
+    return package_dir(name) / digest_hex
 
 
 def installed_package(name: str) -> InstalledPackage:
@@ -85,7 +101,11 @@ def find_installed(name: str) -> InstalledPackage | None:
     """The installed version of `name`, or None; a damaged record is an error."""
     record = package_dir(name) / RECORD
     try:
-        raw = record.read_bytes()
+        with (
+            open_private_dir(data_dir(), PACKAGES, name, create=False) as directory,
+            open_regular(record, directory=directory) as handle,
+        ):
+            raw = handle.read()
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -95,10 +115,12 @@ def find_installed(name: str) -> InstalledPackage | None:
 
 def list_installed() -> list[InstalledPackage]:
     """Every installed package, by name."""
-    root = packages_root()
-    if not root.is_dir():
+    try:
+        with open_private_dir(data_dir(), PACKAGES, create=False) as root, os.scandir(root) as it:
+            names = sorted(entry.name for entry in it if entry.is_dir(follow_symlinks=False))
+    except FileNotFoundError:
         return []
-    found = (find_installed(entry.name) for entry in sorted(root.iterdir()) if entry.is_dir())
+    found = map(find_installed, names)
     return [package for package in found if package is not None]
 
 
@@ -117,9 +139,10 @@ def write_record(
         "config": config,
         **fields,
     }
-    path = directory.parent / RECORD
-    write_atomic(path, json.dumps(record, indent=1, sort_keys=True).encode() + b"\n")
-    return _parse(path, path.read_bytes())
+    path = directory.parent / RECORD  # checked by `version_dir`, and only we can change it
+    data = json.dumps(record, indent=1, sort_keys=True).encode() + b"\n"
+    write_atomic(path, data)
+    return _parse(path, data)
 
 
 def sweep(name: str, keep: str | None) -> None:
@@ -129,24 +152,42 @@ def sweep(name: str, keep: str | None) -> None:
     interrupted install, which no record points to. With nothing kept and no record, the
     package directory itself goes.
     """
-    directory = package_dir(name)
-    if not directory.is_dir():
-        return
-    for entry in directory.iterdir():
-        if entry.name in (RECORD, keep):
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
-    if keep is None and not (directory / RECORD).exists():
-        directory.rmdir()
+    _clear(name, keep, drop_record=False)
 
 
-def delete(name: str) -> None:
-    """Uninstall `name`: the record first (the package is then gone), then its files."""
-    (package_dir(name) / RECORD).unlink(missing_ok=True)
-    sweep(name, keep=None)
+def delete(name: str) -> bool:
+    """Uninstall `name`: the record first (the package is then gone), then its files.
+
+    False if there was no package directory at all.
+    """
+    return _clear(name, None, drop_record=True)
+
+
+def _clear(name: str, keep: str | None, *, drop_record: bool) -> bool:
+    """`sweep` and `delete`, through the package directory opened once: whatever is swapped
+    for a link meanwhile, the removals stay inside it."""
+    try:
+        with open_private_dir(data_dir(), PACKAGES, name, create=False) as directory:
+            if drop_record:
+                remove_entry(directory, RECORD)
+            with os.scandir(directory) as it:
+                names = [entry.name for entry in it if entry.name not in (RECORD, keep)]
+            for entry in names:
+                remove_entry(directory, entry)
+            emptied = keep is None and not _has(directory, RECORD)
+    except FileNotFoundError:
+        return False
+    if emptied:
+        package_dir(name).rmdir()  # rmdir never follows a link: it fails on one
+    return True
+
+
+def _has(directory: int, name: str) -> bool:
+    try:
+        os.lstat(name, dir_fd=directory)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _parse(record: Path, raw: bytes) -> InstalledPackage:
@@ -163,7 +204,7 @@ def _parse(record: Path, raw: bytes) -> InstalledPackage:
     names = [str(name) for name in data["files"]]
     directory = record.parent / str(data["directory"])
     plain = all(_plain(name) for name in [directory.name, *names])
-    if not plain or directory.parent != record.parent or not directory.is_dir():
+    if not plain or directory.parent != record.parent or not _is_real_directory(directory):
         raise HubError(damaged)
     return InstalledPackage(
         name=str(data["name"]),
@@ -177,6 +218,14 @@ def _parse(record: Path, raw: bytes) -> InstalledPackage:
         verified=bool(data.get("verified", False)),
         spec=data.get("spec"),
     )
+
+
+def _is_real_directory(path: Path) -> bool:
+    """A directory itself: a link to one is not the directory an install wrote."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def _plain(name: str) -> bool:

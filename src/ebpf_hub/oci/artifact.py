@@ -11,6 +11,7 @@ the output directory, all together, once everything checked out.
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import tempfile
@@ -39,6 +40,7 @@ BPF_OBJECT_SUFFIX = ".bpf.o"
 FILE_MEDIA_TYPES = {"README.md": "text/markdown", "LICENSE": "text/plain"}
 CONFIG_LIMIT = 1024 * 1024
 _ANNOTATION_PREFIX = "org.opencontainers.image."
+_OCCUPIED_ERRNOS = (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR)
 
 
 def media_type_for(name: str) -> str | None:
@@ -198,12 +200,26 @@ def _check_manifest(ref: str, manifest: ImageManifest, max_size: int) -> list[st
     return titles
 
 
+def _occupied(ref: str, out_dir: Path) -> OCIError:
+    return OCIError(
+        f"cannot pull {ref} into {out_dir}: it exists and is not an empty directory; "
+        "remove it or choose another one"
+    )
+
+
 def _prepare_output(ref: str, out_dir: Path) -> None:
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+    """Refuse an output that is a link (it would not be the directory written) or in use.
+
+    Files are never written into `out_dir` itself: they go to a new directory beside it
+    that is renamed onto it, and a rename fails rather than follow a link planted meanwhile.
+    """
+    if out_dir.is_symlink():
         raise OCIError(
-            f"cannot pull {ref} into {out_dir}: it exists and is not an empty directory; "
-            "remove it or choose another one"
+            f"cannot pull {ref} into {out_dir}: it is a symbolic link; name the directory "
+            "it points to, or a new one"
         )
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise _occupied(ref, out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -243,7 +259,12 @@ def read_artifact(
             ]
         )
         scratch.chmod(0o755)
-        scratch.replace(out_dir)
+        try:
+            scratch.replace(out_dir)
+        except OSError as exc:  # filled, or made a link or a file, since `_prepare_output`
+            if exc.errno not in _OCCUPIED_ERRNOS:
+                raise
+            raise _occupied(ref, out_dir) from None
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise

@@ -4,7 +4,9 @@ On disk (OCI image-spec "image layout"): ``oci-layout``, ``index.json`` listing 
 manifests (tag = ``org.opencontainers.image.ref.name`` annotation, one entry per tag) and
 ``blobs/sha256/HEX``. skopeo reads and writes the same layout (``oci:DIR:TAG``).
 Blobs and ``index.json`` are written atomically, and updates of ``index.json`` hold a file lock,
-so concurrent writers and a crash never leave a torn index or a half-written blob.
+so concurrent writers and a crash never leave a torn index or a half-written blob. No file of
+the layout is read through a symbolic link, and a link in place of a blob counts as no blob
+(writing the blob replaces the link).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ebpf_hub.fsutil import atomic_writer, write_atomic
+from ebpf_hub.fsutil import atomic_writer, is_regular_file, open_regular, write_atomic
 from ebpf_hub.locking import LockTimeout, file_lock
 from ebpf_hub.oci.digest import Verifier, check_digest, copy_verified, is_digest, sha256_digest
 from ebpf_hub.oci.errors import IntegrityError, ManifestError, NotFoundError, OCIError
@@ -66,7 +68,8 @@ class LayoutStore:
     def _check_layout(self) -> None:
         marker = self.root / "oci-layout"
         try:
-            version = json.loads(marker.read_bytes()).get("imageLayoutVersion")
+            with open_regular(marker) as handle:
+                version = json.loads(handle.read()).get("imageLayoutVersion")
         except FileNotFoundError:
             raise NotFoundError(
                 f"{self.name} is not an OCI image layout (no oci-layout file); "
@@ -98,7 +101,8 @@ class LayoutStore:
 
     def _read_index(self) -> list[dict[str, Any]]:
         try:
-            index = json.loads(self._index_path.read_bytes())
+            with open_regular(self._index_path) as handle:
+                index = json.loads(handle.read())
         except FileNotFoundError:
             return []
         except ValueError:
@@ -140,7 +144,7 @@ class LayoutStore:
     def _read_manifest_blob(self, digest: str, size: int | None) -> bytes:
         path = self._blob_path(digest)
         try:
-            with path.open("rb") as source:
+            with open_regular(path) as source:
                 data = source.read(MAX_MANIFEST_SIZE + 1)
         except FileNotFoundError:
             raise NotFoundError(f"manifest {digest} not found in {self.name}") from None
@@ -167,12 +171,12 @@ class LayoutStore:
 
     def blob_exists(self, digest: str) -> bool:
         """True if the blob is present (its content is verified when it is read)."""
-        return self._blob_path(digest).is_file()
+        return is_regular_file(self._blob_path(digest))
 
     def put_blob(self, descriptor: Descriptor, source: Path | bytes) -> bool:
         """Store a blob, verified against its descriptor; False if it was already present."""
         path = self._blob_path(descriptor.digest)
-        if path.is_file():
+        if is_regular_file(path):
             return False
         verifier = Verifier(descriptor.digest, descriptor.size, f"blob {descriptor.digest}")
         handle = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
@@ -184,7 +188,7 @@ class LayoutStore:
         """Copy a blob to ``dest`` atomically, verifying its size and digest."""
         what = f"blob {descriptor.digest} of {self.name}"
         try:
-            source = self._blob_path(descriptor.digest).open("rb")
+            source = open_regular(self._blob_path(descriptor.digest))
         except FileNotFoundError:
             raise NotFoundError(f"{what} not found; the layout is incomplete") from None
         with source, atomic_writer(dest, durable=self._durable) as target:
