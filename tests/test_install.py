@@ -190,7 +190,8 @@ def test_search_info_install_list_remove_as_a_user_would(
     for expected in (
         "GPL-2.0-only",
         "Linux >= 5.8; kernel BTF; x86_64; capabilities CAP_BPF, CAP_PERFMON",
-        "attaches to tracepoint; reads process memory; dangerous helpers: none",
+        "attaches to tracepoint; reads process memory; dangerous calls the package declares "
+        "(install it to read its objects): none",
         "trace_execve_enter       tracepoint     tracepoint/syscalls/sys_enter_execve",
         f"digest       {entry['digest']}",
         "installed    no",
@@ -408,7 +409,14 @@ def test_upgrade_to_a_new_version(
     code, out, err = cli(capsys, "upgrade", "syscount", "--json")
     assert code == 0 and "upgraded syscount 1.0.0 -> 1.1.0" in err
     assert json.loads(out) == [
-        {"name": "syscount", "from": "1.0.0", "to": "1.1.0", "upgraded": True, "error": None}
+        {
+            "name": "syscount",
+            "from": "1.0.0",
+            "to": "1.1.0",
+            "upgraded": True,
+            "error": None,
+            "gained": [],
+        }
     ]
     new = installed_package("syscount")
     assert new.version == new.config["version"] == "1.1.0"

@@ -10,13 +10,31 @@ import argparse
 import gc
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ebpf_hub import __version__
+from ebpf_hub.client.console import say, silence
 from ebpf_hub.commands import build, client, develop, index, run, site
 from ebpf_hub.errors import HubError
+from ebpf_hub.safetext import clip
 
 COMMAND_GROUPS = (index, build, client, run, develop, site)
 START_UP_GC_THRESHOLD = 20_000  # allocations between young-generation collections (default 700)
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool ended by SIGPIPE (`yes | head`)
+USAGE_ERROR_LIMIT = 400  # characters of an argument error; the longest of ours is ~250
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with its errors shown as every other message is (`clip`).
+
+    argparse echoes the arguments it refuses, unrecognized ones raw: a word pasted from a web
+    page or a README with an escape sequence in it would reach the terminal, and a huge one
+    would flood it. Subcommand parsers are made of the same class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {clip(message, USAGE_ERROR_LIMIT)}\n")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -25,7 +43,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     Building every group's parsers is a few percent of a short command such as `install`;
     an unknown or missing command gets them all, for the full usage and error message.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ebpf-hub",
         description="Publish, find, install and run eBPF programs as OCI artifacts.",
     )
@@ -43,12 +61,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(command).parse_args(arguments)
     try:
         code: int = args.handler(args)
+        # Output still buffered would meet a closed pipe at exit, where no handler runs.
+        sys.stdout.flush()
     except HubError as exc:
-        print(f"ebpf-hub: error: {exc}", file=sys.stderr)
+        say(f"ebpf-hub: error: {exc}")
         return 1
     except KeyboardInterrupt:
-        print("ebpf-hub: interrupted", file=sys.stderr)
+        say("ebpf-hub: interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader left (`ebpf-hub info NAME | head`): stop quietly, as `cat` would.
+        silence(sys.stdout)
+        return EXIT_BROKEN_PIPE
     return code
 
 

@@ -16,6 +16,7 @@ import semver
 
 from ebpf_hub.client.hubindex import check_name
 from ebpf_hub.errors import HubError
+from ebpf_hub.safetext import clip, quote
 
 _PARTIAL = re.compile(r"(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?")
 _SPEC_FORMS = "MAJOR, MAJOR.MINOR or an exact MAJOR.MINOR.PATCH[-PRERELEASE]"
@@ -35,7 +36,7 @@ def parse_spec(text: str) -> tuple[str, str | None]:
     name, at, spec = text.partition("@")
     check_name(name)
     if at and not spec:
-        raise HubError(f"{text!r}: nothing after '@'; write NAME@VERSION, e.g. {name}@1.2")
+        raise HubError(f"{quote(text)}: nothing after '@'; write NAME@VERSION, e.g. {name}@1.2")
     if spec:
         _check_spec(spec)
     return name, spec or None
@@ -50,7 +51,7 @@ def resolve(package: dict[str, Any], spec: str | None) -> Resolution:
         for _, entry in versions:
             if entry["version"] == spec:
                 return Resolution(entry, _yank_warning(name, entry))
-        raise HubError(f"{name} has no version {spec}; available: {_available(versions)}")
+        raise HubError(f"{name} has no version {clip(spec)}; available: {_available(versions)}")
     releases = [
         (parsed, entry)
         for parsed, entry in versions
@@ -64,15 +65,17 @@ def resolve(package: dict[str, Any], spec: str | None) -> Resolution:
             f"prerelease); name one exactly, e.g. {name}@VERSION; available: "
             f"{_available(versions)}"
         )
-    raise HubError(f"{name} has no release matching {spec}; available: {_available(versions)}")
+    raise HubError(
+        f"{name} has no release matching {clip(spec)}; available: {_available(versions)}"
+    )
 
 
 def _check_spec(spec: str) -> None:
     if _PARTIAL.fullmatch(spec):
         return
-    hint = f"; drop the 'v' ({spec[1:]})" if spec[:1] in "vV" and len(spec) > 1 else ""
+    hint = f"; drop the 'v' ({clip(spec[1:])})" if spec[:1] in "vV" and len(spec) > 1 else ""
     if not semver.Version.is_valid(spec):
-        raise HubError(f"version {spec!r} is not {_SPEC_FORMS}{hint}")
+        raise HubError(f"version {quote(spec)} is not {_SPEC_FORMS}{hint}")
 
 
 def _parse_version(name: str, version: str) -> semver.Version:
@@ -80,7 +83,7 @@ def _parse_version(name: str, version: str) -> semver.Version:
         return semver.Version.parse(version)
     except ValueError:
         raise HubError(
-            f"{name}: the hub lists version {version!r}, which is not a semantic version; "
+            f"{name}: the hub lists version {quote(version)}, which is not a semantic version; "
             "report it to the hub"
         ) from None
 

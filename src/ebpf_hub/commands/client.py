@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ebpf_hub.client.console import say, show, show_json
 from ebpf_hub.commands.common import add_command
+from ebpf_hub.safetext import escape, quote
 
 if TYPE_CHECKING:
+    from ebpf_hub.bpfobj import Capabilities, Danger
     from ebpf_hub.client.install import Upgrade
     from ebpf_hub.client.installed import InstalledPackage
     from ebpf_hub.client.settings import Settings
@@ -31,7 +33,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     with HubIndex(settings_from(args)) as hub:
         matches = search(hub.summaries(), args.term, args.category)
     if args.json:
-        _print_json(
+        show_json(
             [
                 {
                     "name": m.name,
@@ -50,8 +52,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             [(m.name, m.package["latest"] or "-", m.package["summary"]) for m in matches],
         )
     else:
-        scope = f" in category {args.category!r}" if args.category else ""
-        print(f"no package matches {args.term!r}{scope}", file=sys.stderr)
+        scope = f" in category {quote(args.category)}" if args.category else ""
+        say(f"no package matches {quote(args.term)}{scope}")
     return 0
 
 
@@ -72,29 +74,37 @@ def cmd_info(args: argparse.Namespace) -> int:
         selected = None  # nothing installable by default: still worth describing
     installed = find_installed(name)
     if args.json:
-        _print_json(
+        found = _installed_capabilities(installed)
+        show_json(
             {
                 **package,
                 "selected": selected["version"] if selected else None,
                 "installed": installed.to_json() if installed else None,
+                "capabilities": found.to_json() if found else None,
             }
         )
     else:
-        print(_describe(package, selected, installed))
+        for line in _describe(package, selected, installed):
+            show(line)
     return 0
 
 
 def cmd_install(args: argparse.Namespace) -> int:
     from ebpf_hub.client.install import install
+    from ebpf_hub.run.permissions import actions, object_capabilities
 
     outcome = install(settings_from(args), args.package, allow_unsigned=args.allow_unsigned)
     package = outcome.package
     if outcome.changed:
-        _say(f"installed {package.name} {package.version} ({_short(package.digest)})")
+        say(f"installed {package.name} {package.version} ({_short(package.digest)})")
     else:
-        _say(f"{package.name} {package.version} ({_short(package.digest)}) is already installed")
+        say(f"{package.name} {package.version} ({_short(package.digest)}) is already installed")
+    # what the verified objects can do, read from their bytes: the config only claims it
+    found = object_capabilities(package.objects)
+    for action in actions(found.everything(), package.config.get("permissions", {})):
+        say(f"{package.name} {package.version} can {action}")
     if args.json:
-        _print_json(package.to_json())
+        show_json(package.to_json())
     return 0
 
 
@@ -103,7 +113,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     packages = list_installed()
     if args.json:
-        _print_json([package.to_json() for package in packages])
+        show_json([package.to_json() for package in packages])
     elif packages:
         _print_table(
             ("NAME", "VERSION", "DIGEST", "INSTALLED", "VERIFIED"),
@@ -119,23 +129,25 @@ def cmd_list(args: argparse.Namespace) -> int:
             ],
         )
     else:
-        print("no package installed; find one with `ebpf-hub search TERM`", file=sys.stderr)
+        say("no package installed; find one with `ebpf-hub search TERM`")
     return 0
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from ebpf_hub.client.install import apply_upgrade, plan_upgrades
+    from ebpf_hub.client.install import plan_upgrades
     from ebpf_hub.errors import HubError
+    from ebpf_hub.run.permissions import actions
 
     settings = settings_from(args)
     plans = plan_upgrades(settings, args.names)
     report = []
     for plan in plans:
         error, done = plan.error, False
-        if plan.target is not None and not args.dry_run:
+        gained: tuple[Danger, ...] = ()
+        if plan.target is not None:
             try:
-                apply_upgrade(settings, plan, allow_unsigned=args.allow_unsigned)
-                done = True
+                gained = _upgrade(settings, plan, args.dry_run, args.allow_unsigned)
+                done = not args.dry_run
             except HubError as exc:
                 error = str(exc)
         report.append(
@@ -145,17 +157,21 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
                 "to": plan.target,
                 "upgraded": done,
                 "error": error,
+                "gained": [danger.to_json() for danger in gained],
             }
         )
-        line = _upgrade_line(plan, done, error)
-        if args.dry_run and plan.target is not None and not args.json:
-            print(line)
-        else:
-            _say(line)
+        new = f"{plan.current.name} {plan.target} can newly"
+        lines = [_upgrade_line(plan, done, error)]
+        lines += [f"{new} {action}" for action in actions(gained, {})]
+        for line in lines:
+            if args.dry_run and plan.target is not None and not args.json:
+                show(line)
+            else:
+                say(line)
     if args.json:
-        _print_json(report)
+        show_json(report)
     if not plans:
-        _say("no package installed; nothing to upgrade")
+        say("no package installed; nothing to upgrade")
     return 1 if any(entry["error"] for entry in report) else 0
 
 
@@ -163,7 +179,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     from ebpf_hub.client.install import remove
 
     removed = remove(args.name)
-    _say(f"removed {args.name} {removed.version}" if removed else f"removed {args.name}")
+    say(f"removed {args.name} {removed.version}" if removed else f"removed {args.name}")
     return 0
 
 
@@ -173,12 +189,12 @@ def cmd_pull(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fetched = pull(settings_from(args), args.reference, out, allow_unsigned=args.allow_unsigned)
     artifact = fetched.artifact
-    _say(
+    say(
         f"pulled {args.reference} ({_short(artifact.digest)}) into {out}: "
         + ", ".join(path.name for path in artifact.files)
     )
     if args.json:
-        _print_json(
+        show_json(
             {
                 "reference": args.reference,
                 "digest": artifact.digest,
@@ -198,6 +214,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         hub_url=getattr(args, "hub", None),
         registry=getattr(args, "registry", None),
         public_key=getattr(args, "public_key", None),
+        insecure_registries=getattr(args, "insecure_registry", None),
     )
 
 
@@ -222,7 +239,16 @@ def add_client_options(
             metavar="REF",
             help="pull from REGISTRY/NAMESPACE or oci:DIR instead of the registry the index "
             "names (a mirror); signatures must still name the index's; default: "
-            "$EBPF_HUB_REGISTRY",
+            "$EBPF_HUB_REGISTRY; $EBPF_HUB_REGISTRY_USERNAME/_PASSWORD go only to this "
+            "registry (else the public hub's), other hosts use docker's credentials",
+        )
+        sub.add_argument(
+            "--insecure-registry",
+            action="append",
+            metavar="HOST[:PORT]",
+            help="speak plain HTTP to this registry (repeatable); only localhost and loopback "
+            "IP literals get it without being listed; default: $EBPF_HUB_INSECURE_REGISTRIES "
+            "(comma-separated) or the config file's insecure_registries",
         )
     if trust:
         sub.add_argument(
@@ -331,8 +357,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _describe(
     package: dict[str, Any], selected: dict[str, Any] | None, installed: InstalledPackage | None
-) -> str:
-    """The text of `info`: the package, then its versions, then the selected version."""
+) -> list[str]:
+    """The lines of `info`: the package, then its versions, then the selected version."""
     requires, permissions = package["requires"], package["permissions"]
     source = package["source"]
     rows = [
@@ -342,7 +368,7 @@ def _describe(
         ("categories", ", ".join(package["categories"])),
         ("keywords", ", ".join(package.get("keywords", [])) or "-"),
         ("requires", _requirements(requires)),
-        ("permissions", _permissions(permissions)),
+        ("permissions", _permissions(permissions, installed)),
         ("installed", f"{installed.version} ({_short(installed.digest)})" if installed else "no"),
     ]
     lines = [f"{package['name']}: {package['summary']}", ""]
@@ -374,7 +400,7 @@ def _describe(
                 f"  {p['name']:<24} {p['type']:<14} default {json.dumps(p['default'])}"
                 for p in parameters
             ]
-    return "\n".join(lines)
+    return lines
 
 
 def _requirements(requires: dict[str, Any]) -> str:
@@ -388,15 +414,58 @@ def _requirements(requires: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _permissions(permissions: dict[str, Any]) -> str:
+def _permissions(permissions: dict[str, Any], installed: InstalledPackage | None) -> str:
+    """The metadata's permissions; the hooks and dangerous calls of an installed package are
+    read from its objects (the metadata only claims them), those of another from the metadata."""
+    from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
+    from ebpf_hub.run.permissions import dangerous_calls
+
+    reads = bool(permissions.get("reads_user_memory"))
+    found = _installed_capabilities(installed)
+    if installed is None or found is None:
+        where = "the package declares (install it to read its objects)"
+        hooks, calls = declared_hooks(permissions), declared_dangers(permissions)
+    else:
+        where = f"of the installed objects ({installed.version})"
+        hooks, calls = found.hooks, found.dangers
+        reads = reads or found.reads_user_memory
     parts = ["attaches to " + ", ".join(permissions["attach"])]
-    if permissions.get("reads_user_memory"):
+    if reads:
         parts.append("reads process memory")
     if permissions.get("drops_packets"):
         parts.append("may drop or redirect packets")
-    helpers = permissions.get("helpers")
-    parts.append("dangerous helpers: " + (", ".join(helpers) if helpers else "none"))
+    if hooks:
+        shown = "; ".join(dangerous_calls(hooks, permissions))
+        parts.append(f"hooks that change the system {where}: {shown}")
+    parts.append(
+        f"dangerous calls {where}: {'; '.join(dangerous_calls(calls, permissions)) or 'none'}"
+    )
     return "; ".join(parts)
+
+
+def _upgrade(
+    settings: Settings, plan: Upgrade, dry_run: bool, allow_unsigned: bool
+) -> tuple[Danger, ...]:
+    """Upgrade (or, dry, only fetch) the version `plan` chose; what its objects can do that
+    the installed ones could not, read from both sets of objects."""
+    from ebpf_hub.client.install import apply_upgrade, preview_upgrade
+    from ebpf_hub.run.permissions import object_capabilities
+
+    before = object_capabilities(plan.current.objects)
+    if dry_run:
+        with preview_upgrade(settings, plan, allow_unsigned=allow_unsigned) as objects:
+            after = object_capabilities(objects)
+    else:
+        upgraded = apply_upgrade(settings, plan, allow_unsigned=allow_unsigned)
+        after = object_capabilities(upgraded.package.objects)
+    return after.gained(before)
+
+
+def _installed_capabilities(installed: InstalledPackage | None) -> Capabilities | None:
+    """What the installed objects can do, read from their bytes (None: not installed)."""
+    from ebpf_hub.run.permissions import object_capabilities
+
+    return object_capabilities(installed.objects) if installed else None
 
 
 def _upgrade_line(plan: Upgrade, done: bool, error: str | None) -> str:
@@ -413,16 +482,9 @@ def _short(digest: str) -> str:
     return digest[:_DIGEST_SHOWN] + "…"
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr)
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, sort_keys=True))
-
-
 def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
-        print("  ".join(cells).rstrip())
+    """Aligned columns, measured on the escaped cells that will be shown."""
+    table = [tuple(escape(cell) for cell in row) for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        show("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

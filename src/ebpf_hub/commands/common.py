@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from ebpf_hub.index.config import HubConfig
 
 Handler = Callable[[argparse.Namespace], int]
@@ -40,6 +42,18 @@ def hub_config(args: argparse.Namespace) -> HubConfig:
 
     root = Path(args.root).resolve() if args.root else find_root(Path.cwd().resolve())
     return load_config(root)
+
+
+def signing_key(args: argparse.Namespace) -> ec.EllipticCurvePrivateKey | None:
+    """The key `publish` signs with (--sign-key, else $EBPF_HUB_SIGNING_KEY), None with
+    --no-sign; an encrypted key's passphrase is asked on the terminal if the environment
+    does not give it."""
+    from ebpf_hub.client.console import ask_secret
+    from ebpf_hub.oci.keys import load_private_key
+
+    if args.no_sign:
+        return None
+    return load_private_key(Path(args.sign_key) if args.sign_key else None, ask=ask_secret)
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ebpf_hub.commands.common import add_command
+from ebpf_hub.client.console import say, show
+from ebpf_hub.commands.common import add_command, signing_key
 from ebpf_hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def _build(project: Project, out: Path) -> BuiltVersion:
 
     pin, reason = current_pin(project)
     if pin is None:
-        print(f"note: this build pins no commit: {reason}", file=sys.stderr)
+        say(f"note: this build pins no commit: {reason}")
     return build_project(project, out, pin)
 
 
@@ -44,7 +44,7 @@ def cmd_build_dir(args: argparse.Namespace) -> int:
 
         load_test(built)
     files = [str(f) for f in built.files]
-    print(f"built {project.name}@{built.version.version}: {', '.join(files)}", file=sys.stderr)
+    say(f"built {project.name}@{built.version.version}: {', '.join(files)}")
     if args.json:
         print(
             json.dumps(
@@ -59,7 +59,6 @@ def cmd_publish_dir(args: argparse.Namespace) -> int:
     """`ebpf-hub publish DIR --registry R`: build the committed directory, push and sign it."""
     from ebpf_hub.develop.project import load_project
     from ebpf_hub.develop.release import publish_project
-    from ebpf_hub.oci.keys import load_private_key
     from ebpf_hub.publish import ledger
     from ebpf_hub.publish.pipeline import Destination
 
@@ -70,12 +69,12 @@ def cmd_publish_dir(args: argparse.Namespace) -> int:
     if not args.registry:
         raise HubError("pass --registry HOST[:PORT]/NAMESPACE (or oci:DIR) to publish to")
     project = load_project(Path(args.directory))
-    key = None if args.no_sign else load_private_key(Path(args.sign_key) if args.sign_key else None)
+    key = signing_key(args)
     outcome = publish_project(project, Destination(args.registry, insecure=args.insecure), key)
     version = outcome.target.version.version
     ledger.record(Path(args.ledger), [outcome])
     verb = "pushed" if outcome.pushed else "unchanged"
-    print(f"{verb} {outcome.reference} {outcome.digest}", file=sys.stderr)
+    say(f"{verb} {outcome.reference} {outcome.digest}")
     if args.json:
         print(
             json.dumps(
@@ -98,20 +97,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     if args.list:
         for kind in kinds():
-            print(f"{kind.name:<11} {kind.summary}")
-            print(f"{'':<11} hooks: {', '.join(kind.sections)}; output: {kind.output}")
-        print(f"user space (--userspace): {', '.join(USERSPACES)}")
+            show(f"{kind.name:<11} {kind.summary}")
+            show(f"{'':<11} hooks: {', '.join(kind.sections)}; output: {kind.output}")
+        show(f"user space (--userspace): {', '.join(USERSPACES)}")
         return 0
     if not args.directory or not args.template:
         raise HubError("pass DIR and --template KIND (ebpf-hub init --list shows the kinds)")
     directory = Path(args.directory)
     written = init_package(directory, args.template, args.userspace, args.name)
     for path in written:
-        print(path)
-    print(
+        show(str(path))
+    say(
         f"created {len(written)} files in {directory}; next: ebpf-hub build {directory}, "
-        f"then sudo ebpf-hub test {directory} (see {directory / 'README.md'})",
-        file=sys.stderr,
+        f"then sudo ebpf-hub test {directory} (see {directory / 'README.md'})"
     )
     return 0
 
@@ -129,17 +127,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     for obj in result.objects:
-        print(f"{obj.file}: attached {', '.join(obj.programs)}", file=sys.stderr)
+        say(f"{obj.file}: attached {', '.join(obj.programs)}")
         if obj.events:
-            print(
-                f"  {obj.events} event(s), the first: {json.dumps(obj.first_event)}",
-                file=sys.stderr,
-            )
+            say(f"  {obj.events} event(s), the first: {json.dumps(obj.first_event)}")
         for name, count in obj.counts.items():
-            print(
-                f"  map {name}: {count} non-zero entr{'y' if count == 1 else 'ies'}",
-                file=sys.stderr,
-            )
+            say(f"  map {name}: {count} non-zero entr{'y' if count == 1 else 'ies'}")
     if not result.ok:
         hint = (
             "does ./trigger cause what the program watches?"
@@ -147,10 +139,7 @@ def cmd_test(args: argparse.Namespace) -> int:
             else "add an executable ./trigger that causes what the program watches"
         )
         raise HubError(f"{result.label}: no event and no count in {result.seconds:.1f} s; {hint}")
-    print(
-        f"ok {result.label}: loaded, attached, produced output, detached ({result.seconds:.1f} s)",
-        file=sys.stderr,
-    )
+    say(f"ok {result.label}: loaded, attached, produced output, detached ({result.seconds:.1f} s)")
     return 0
 
 
@@ -162,11 +151,10 @@ def cmd_submit(args: argparse.Namespace) -> int:
     root = Path(args.hub_root).resolve() if args.hub_root else find_root(Path.cwd().resolve())
     result = submit(load_project(Path(args.directory)), root, args.remote)
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(
+        say(f"warning: {warning}")
+    say(
         f"wrote {result.path} ({result.version} at {result.commit[:12]}); it passes "
-        f"ebpf-hub validate. Commit it on a branch of the hub and open a pull request.",
-        file=sys.stderr,
+        f"ebpf-hub validate. Commit it on a branch of the hub and open a pull request."
     )
     return 0
 

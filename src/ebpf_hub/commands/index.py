@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from ebpf_hub.client.console import say, show
 from ebpf_hub.commands.common import add_command, add_root, hub_config
 from ebpf_hub.errors import HubError
 
@@ -28,9 +28,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     else:
         for problem in report.problems:
-            print(problem)
+            show(str(problem))
         verdict = f"{len(report.problems)} problem(s)" if report.problems else "all valid"
-        print(f"checked {len(report.checked)} package file(s): {verdict}", file=sys.stderr)
+        say(f"checked {len(report.checked)} package file(s): {verdict}")
     return 0 if report.ok else 1
 
 
@@ -42,7 +42,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = validate(config)
     if not report.ok:
         for problem in report.problems:
-            print(problem, file=sys.stderr)
+            say(str(problem))
         raise HubError(
             f"the index has {len(report.problems)} problem(s); "
             "fix them (ebpf-hub validate) before building the JSON index"
@@ -54,14 +54,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         load_digests(Path(args.digests) if args.digests else None),
     )
     write_index(files, out)
-    print(f"wrote {len(files)} file(s) under {out / 'api' / 'v1'}", file=sys.stderr)
+    say(f"wrote {len(files)} file(s) under {out / 'api' / 'v1'}")
     return 0
 
 
 def cmd_hash(args: argparse.Namespace) -> int:
     from ebpf_hub.index.srchash import tree_hash
 
-    print(tree_hash(Path(args.directory)))
+    show(tree_hash(Path(args.directory)))
     return 0
 
 

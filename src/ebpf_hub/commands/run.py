@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 
+from ebpf_hub.client.console import show
 from ebpf_hub.commands.client import add_client_options, settings_from
 from ebpf_hub.commands.common import add_command
 
@@ -41,11 +42,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         for check in checks:
             mark = "ok" if check.ok else ("FAIL" if check.required else "no")
             hint = f"  ({check.hint})" if check.hint and not check.ok else ""
-            print(f"{mark:<4}  {check.name:<{width}}  {check.detail}{hint}")
-        print(
-            "\nThis host can run eBPF Hub packages, except those that need a 'no' above."
+            show(f"{mark:<4}  {check.name:<{width}}  {check.detail}{hint}")
+        show("")
+        show(
+            "This host can run eBPF Hub packages, except those that need a 'no' above."
             if healthy
-            else "\nThis host cannot run eBPF Hub packages until the FAIL lines are fixed."
+            else "This host cannot run eBPF Hub packages until the FAIL lines are fixed."
         )
     return 0 if healthy else 1
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ebpf_hub.client.console import say
 from ebpf_hub.commands.common import add_command, add_root, hub_config
 
 if TYPE_CHECKING:
@@ -24,10 +24,7 @@ def cmd_site_build(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     build_site(hub_config(args), out, digests=_digests(args), registry=args.registry)
-    print(
-        f"built the site in {out} (open {out / 'index.html'} or run `ebpf-hub site serve`)",
-        file=sys.stderr,
-    )
+    say(f"built the site in {out} (open {out / 'index.html'} or run `ebpf-hub site serve`)")
     return 0
 
 

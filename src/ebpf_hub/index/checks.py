@@ -6,19 +6,24 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import semver
 from license_expression import ExpressionError, get_spdx_licensing
 
+from ebpf_hub.bpfobj.kinds import HOOK_KINDS
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.index.document import Document
-from ebpf_hub.index.model import ATTACH_KINDS, Package, attach_kind
-from ebpf_hub.index.problems import Problem
+from ebpf_hub.index.model import Package, attach_kind
+from ebpf_hub.index.problems import Path_, Problem
 from ebpf_hub.index.srchash import tree_hash
+from ebpf_hub.safetext import UNSAFE, visible
 
 # A release date may be at most this far ahead of the validating machine's clock (time zones).
 _DATE_SLACK = dt.timedelta(days=1)
+# Markdown spans lines and may indent with tabs: the one field where those two are text.
+_MULTILINE: Mapping[Path_, str] = {("description",): "\n\t"}
 
 
 def package_problems(
@@ -34,6 +39,38 @@ def package_problems(
         _source(document, package, config),
     )
     return [problem for check in checks for problem in check]
+
+
+def text_problems(document: Document) -> list[Problem]:
+    """Control, bidi-override and invisible characters in any text of the file, schema-valid
+    or not. Terminals obey them when `info`, `search` or `run` print the text, where they can
+    hide or reorder the permissions a user is asked to accept (see ebpf_hub.safetext)."""
+    problems = []
+    for path, text in _texts(document.data, ()):
+        allowed = _MULTILINE.get(path, "")
+        found = sorted({char for char in UNSAFE.findall(text) if char not in allowed})
+        if found:
+            problems.append(
+                document.problem(
+                    path,
+                    f"contains control or invisible characters: {' '.join(map(visible, found))}",
+                    "remove them; text is printed on terminals, which obey them"
+                    + ("; line breaks and tabs are allowed here" if allowed else ""),
+                )
+            )
+    return problems
+
+
+def _texts(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
+    """Every string in a loaded document, with where it is."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*path, index))
 
 
 def _identity(doc: Document, package: Package, config: HubConfig, stem: str) -> Iterator[Problem]:
@@ -93,8 +130,8 @@ def _programs(doc: Document, package: Package) -> Iterator[Problem]:
         if kind is None:
             yield doc.problem(
                 ("programs", i, "section"),
-                f"unknown section {program.section!r}",
-                f"start it with one of: {', '.join(sorted(ATTACH_KINDS))}",
+                f"unknown section {program.section!r}: not a kind of program a package may ship",
+                f"use a libbpf section of one of: {', '.join(HOOK_KINDS)}",
             )
         elif kind not in declared:
             yield doc.problem(
@@ -103,11 +140,28 @@ def _programs(doc: Document, package: Package) -> Iterator[Problem]:
                 "which permissions.attach does not list",
                 f"add {kind} to permissions.attach",
             )
+    yield from _verdicts(doc)
     maps = [entry["map"] for entry in doc.data.get("output", {}).get("maps", [])]
     for i, name in enumerate(maps):
         if maps.index(name) != i:
             yield doc.problem(
                 ("output", "maps", i, "map"), f"map {name!r} listed twice", "list each map once"
+            )
+
+
+def _verdicts(doc: Document) -> Iterator[Problem]:
+    """A kind of hook whose return value decides the fate of packets needs drops_packets:
+    the hub cannot tell from the code that a program always lets them pass."""
+    permissions = doc.data["permissions"]
+    if permissions.get("drops_packets"):
+        return
+    for name in permissions["attach"]:
+        kind = HOOK_KINDS[name]
+        if kind.drops_packets:
+            yield doc.problem(
+                ("permissions", "drops_packets"),
+                f"a program attached to {name} {kind.effect}, which drops_packets does not declare",
+                "set drops_packets: true",
             )
 
 

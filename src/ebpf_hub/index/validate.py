@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ebpf_hub.index import history
-from ebpf_hub.index.checks import confusable_problems, hyphenless_names, package_problems
+from ebpf_hub.index.checks import (
+    confusable_problems,
+    hyphenless_names,
+    package_problems,
+    text_problems,
+)
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.index.document import Document, DocumentError, load_document
 from ebpf_hub.index.model import Package
@@ -84,7 +89,7 @@ def _check_file(
         document = load_document(path, name)
     except DocumentError as exc:
         return None, None, [exc.problem]
-    problems = schema_problems(document)
+    problems = schema_problems(document) + text_problems(document)
     if problems:
         return document, None, problems
     package = Package.from_data(document.data)

@@ -24,6 +24,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 
 from ebpf_hub.bpfobj import Decoder, Layout
+from ebpf_hub.safetext import escape
 
 EVENT_KEY: Final = "event"
 
@@ -35,8 +36,6 @@ _KIND_WIDTH: Final = {"bool": 5, "ipv4": 15, "ipv6": 22, "pointer": 18, "float":
 _MAX_STRING_WIDTH: Final = 16
 # Arrays are spelled out item by item in a template: a huge one goes to the decoder instead.
 _MAX_ITEMS: Final = 4096
-# Control characters would break a line of columns: shown escaped instead.
-_CONTROL: Final = {c: f"\\x{c:02x}" for c in (*range(32), 127)}
 
 
 class _Unsupported(Exception):
@@ -188,7 +187,7 @@ def columns(
     """The columns of a decoded value: struct and union members flattened, anything else
     one column."""
     if layout.kind not in ("struct", "union"):
-        name = ".".join(prefix) or default
+        name = escape(".".join(prefix) or default)  # BTF names are the package author's
         yield Column(name, prefix, max(len(name), _natural_width(layout)))
         return
     for field in layout.fields:
@@ -207,9 +206,11 @@ def _natural_width(layout: Layout) -> int:
 
 
 def cell(value: Any) -> str:
-    """A decoded value as column text."""
+    """A decoded value as column text. Strings are escaped: a file name or a command name is
+    chosen by whoever runs the traced process, and must not drive the terminal of the user
+    watching (nor break the line of columns)."""
     if isinstance(value, str):
-        return value.translate(_CONTROL)
+        return escape(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):

@@ -34,6 +34,7 @@ from ebpf_hub.run.host import lockdown_mode
 from ebpf_hub.run.libbpf import describe_error
 from ebpf_hub.run.maps import Map, MapInfo, map_info, text
 from ebpf_hub.run.programs import ProgramInfo, program_info
+from ebpf_hub.safetext import escape
 
 __all__ = ["AttachError", "AttachTargets", "LoadError", "LoadedObject", "LoaderError"]
 
@@ -50,7 +51,9 @@ _capture = threading.local()
 def _on_libbpf_message(level: int, message: str) -> None:
     lines: list[str] | None = getattr(_capture, "lines", None)
     if lines is None:
-        _log.warning("%s", message.rstrip())  # libbpf's lines start with "libbpf: " already
+        # libbpf's lines start with "libbpf: " already; they quote names from the object
+        # (sections, programs, maps), which its author chose: escaped like all foreign text.
+        _log.warning("%s", escape(message.rstrip(), keep="\n"))
     else:
         lines.extend(line for line in message.splitlines() if line.strip())
 

@@ -18,6 +18,7 @@ from ebpf_hub.errors import HubError
 from ebpf_hub.run import histogram
 from ebpf_hub.run.eventfmt import Column, cell, columns, format_row, lookup
 from ebpf_hub.run.maps import Map
+from ebpf_hub.safetext import escape
 
 KINDS: Final = ("counter", "table", "histogram")
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
@@ -129,12 +130,12 @@ class OutputMap:
         return _dumps({"map": body}) + "\n"
 
     def text(self, entries: Sequence[Entry]) -> str:
-        lines = [f"{self.spec.title}\n"]
+        lines = [f"{escape(self.spec.title)}\n"]  # the package's words, like its summary
         if self._slots is not None:
             for key, value in entries:
                 if len(entries) > 1:
                     lines.append(f"key = {cell(key)}\n")
-                lines.append(histogram.render(self._slots(value), self.spec.unit))
+                lines.append(histogram.render(self._slots(value), escape(self.spec.unit)))
             return "".join(lines)
         if not entries:
             return lines[0] + "(empty)\n"

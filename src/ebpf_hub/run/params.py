@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ebpf_hub.bpfobj import Layout, Parameter
 from ebpf_hub.run.errors import ParamError
+from ebpf_hub.safetext import clip, quote
 
 Assignment = tuple[str, str]
 
@@ -40,7 +41,7 @@ def parse_param_options(options: Sequence[str]) -> list[Assignment]:
     for option in options:
         name, sep, value = option.partition("=")
         if not sep or not name:
-            raise ParamError(f"--param {option!r}: expected NAME=VALUE, e.g. target_pid=1234")
+            raise ParamError(f"--param {quote(option)}: expected NAME=VALUE, e.g. target_pid=1234")
         assignments.append((normalize(name), value))
     return assignments
 
@@ -53,7 +54,7 @@ def parse_extra_args(args: Sequence[str], known: Mapping[str, Parameter]) -> lis
         word = words.pop(0)
         if not word.startswith("--") or len(word) == 2:
             raise ParamError(
-                f"unexpected {word!r} after '--': parameters are given as --NAME VALUE"
+                f"unexpected {quote(word)} after '--': parameters are given as --NAME VALUE"
             )
         name, sep, value = word[2:].partition("=")
         name = normalize(name)
@@ -64,7 +65,7 @@ def parse_extra_args(args: Sequence[str], known: Mapping[str, Parameter]) -> lis
         elif name.startswith("no_") and _is_bool(known.get(name[3:])):
             assignments.append((name[3:], "false"))
         elif not words:
-            raise ParamError(f"--{word[2:]} needs a value after it")
+            raise ParamError(f"{quote(word)} needs a value after it")
         else:
             assignments.append((name, words.pop(0)))
     return assignments
@@ -110,9 +111,9 @@ def encode_parameters(
 
 def _unknown(name: str, params: Sequence[Parameter]) -> str:
     if not params:
-        return f"unknown parameter {name!r}: this package has no parameters"
+        return f"unknown parameter {quote(name)}: this package has no parameters"
     listed = ", ".join(describe(p) for p in sorted(params, key=lambda p: p.name))
-    return f"unknown parameter {name!r}; the parameters are: {listed}"
+    return f"unknown parameter {quote(name)}; the parameters are: {listed}"
 
 
 def encode_value(param: Parameter, text: str) -> bytes:
@@ -136,14 +137,14 @@ def _parse_int(text: str) -> int:
             return int(text, base)
         except ValueError:
             continue
-    raise ValueError(f"{text!r} is not an integer")
+    raise ValueError(f"{quote(text)} is not an integer")
 
 
 def _int_bytes(layout: Layout, value: int, signed: bool) -> bytes:
     bits = 8 * layout.size
     low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
     if not low <= value <= high:
-        raise ValueError(f"{value} is out of range {low}..{high}")
+        raise ValueError(f"{clip(value)} is out of range {low}..{high}")
     return value.to_bytes(layout.size, "little", signed=signed)
 
 
@@ -154,7 +155,7 @@ def _encode_int(layout: Layout, text: str) -> bytes:
 def _encode_bool(layout: Layout, text: str) -> bytes:
     word = text.lower()
     if word not in _TRUE | _FALSE:
-        raise ValueError(f"{text!r} is not a boolean: use true or false")
+        raise ValueError(f"{quote(text)} is not a boolean: use true or false")
     return _int_bytes(layout, word in _TRUE, False)
 
 
@@ -175,7 +176,7 @@ def _encode_enum(layout: Layout, text: str) -> bytes:
             value = _parse_int(text)
         except ValueError:
             names = ", ".join(v.name for v in layout.values)
-            raise ValueError(f"{text!r} is not one of {names}") from None
+            raise ValueError(f"{quote(text)} is not one of {names}") from None
     # clang 14 stores a negative enumerator as its unsigned pattern: accept both readings.
     return _int_bytes(layout, value % (1 << 8 * layout.size), False)
 
@@ -183,7 +184,7 @@ def _encode_enum(layout: Layout, text: str) -> bytes:
 def _encode_string(layout: Layout, text: str) -> bytes:
     raw = text.encode()
     if len(raw) >= layout.size:
-        raise ValueError(f"{text!r} is {len(raw)} bytes; at most {layout.size - 1} fit")
+        raise ValueError(f"{quote(text)} is {len(raw)} bytes; at most {layout.size - 1} fit")
     return raw.ljust(layout.size, b"\0")
 
 
@@ -193,7 +194,7 @@ def _encode_address(family: int) -> Callable[[Layout, str], bytes]:
             return socket.inet_pton(family, text)
         except OSError:
             kind = "IPv4" if family == socket.AF_INET else "IPv6"
-            raise ValueError(f"{text!r} is not an {kind} address") from None
+            raise ValueError(f"{quote(text)} is not an {kind} address") from None
 
     return encode
 
@@ -205,7 +206,7 @@ def _encode_float(layout: Layout, text: str) -> bytes:
     try:
         return struct.pack(code, float(text))
     except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
+        raise ValueError(f"{quote(text)} is not a number") from None
 
 
 _ENCODERS: dict[str, Callable[[Layout, str], bytes]] = {

@@ -14,7 +14,6 @@ is refused, since nobody could have read what it is about to do.
 
 from __future__ import annotations
 
-import os
 import select
 import signal
 import sys
@@ -26,6 +25,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from ebpf_hub.bpfobj import ObjectInfo, inspect_object
+from ebpf_hub.client.console import silence
 from ebpf_hub.errors import HubError
 from ebpf_hub.run import permissions, preflight
 from ebpf_hub.run.attach import AttachTargets
@@ -36,6 +36,7 @@ from ebpf_hub.run.maps import EVENT_MAPS, Map
 from ebpf_hub.run.mapview import OutputMap, OutputSpec
 from ebpf_hub.run.params import encode_parameters, parse_extra_args, parse_param_options
 from ebpf_hub.run.target import RunTarget
+from ebpf_hub.safetext import escape
 
 EVENTS_MAP = "events"  # the convention of ebpf_hub.h
 _BATCH = 4096  # lines held before a write: few system calls, bounded memory
@@ -116,12 +117,9 @@ def run(target: RunTarget, options: RunOptions, ask: Ask | None, out: TextIO, er
         printer = _Printer(out)
         buffers = _open_events(prepared, loaded, printer, options.json)
         maps = [(spec, loaded[i].map(spec.spec.map)) for i, spec in prepared.outputs]
-        attached = sum(len(info.programs) for info in prepared.objects)
+        programs = _count(sum(len(info.programs) for info in prepared.objects), "program")
         until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
-        print(
-            f"ebpf-hub: {target.label}: attached {_count(attached, 'program')}; tracing {until}",
-            file=err,
-        )
+        _tell(err, f"ebpf-hub: {target.label}: attached {programs}; tracing {until}")
         started = time.monotonic()
         _trace(buffers, maps, printer, options)
         elapsed = time.monotonic() - started
@@ -130,8 +128,13 @@ def run(target: RunTarget, options: RunOptions, ask: Ask | None, out: TextIO, er
             summary = f"; {_count(sum(b.delivered for b in buffers), 'event')}"
         if lost := sum(b.lost for b in buffers):
             summary += f", {lost} lost (perf buffer full)"
-    print(f"ebpf-hub: {target.label}: detached after {elapsed:.1f} s{summary}", file=err)
+    _tell(err, f"ebpf-hub: {target.label}: detached after {elapsed:.1f} s{summary}")
     return 0
+
+
+def _tell(err: TextIO, message: str) -> None:
+    """One line on `err`; the package's name and summary are the registry's text: escaped."""
+    print(escape(message), file=err)
 
 
 def _count(number: int, noun: str) -> str:
@@ -145,8 +148,10 @@ def _consent(
     lines = permissions.describe(
         target.config.get("permissions", {}), prepared.objects, options.targets
     )
-    print(f"{target.label}" + (f": {summary}" if summary else ""), file=err)
-    print("It will:", *(f"  - {line}" for line in lines), sep="\n", file=err)
+    _tell(err, f"{target.label}" + (f": {summary}" if summary else ""))
+    _tell(err, "It will:")
+    for line in lines:
+        _tell(err, f"  - {line}")
     if options.yes:
         return
     if ask is None:
@@ -244,7 +249,7 @@ def _trace(
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the normal end of a run
         pass
     except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
-        _silence(printer.out)
+        silence(printer.out)
         return
     for buffer in buffers:
         buffer.consume()
@@ -252,23 +257,13 @@ def _trace(
     try:
         printer.flush()
     except BrokenPipeError:
-        _silence(printer.out)
+        silence(printer.out)
 
 
 def _print_maps(maps: list[tuple[OutputMap, Map]], printer: _Printer, json: bool) -> None:
     for view, loaded in maps:
         entries = view.entries(loaded)
         printer.write(view.json(entries) if json else "\n" + view.text(entries))
-
-
-def _silence(out: TextIO) -> None:
-    """Point a closed pipe's fd at /dev/null, so the interpreter's last flush stays quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, out.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # not a real file: nothing to flush at exit
-        pass
 
 
 @contextmanager
