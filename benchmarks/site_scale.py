@@ -53,6 +53,7 @@ def measure(command: list[str], out: Path) -> Run:
 def copy_site_sources(root: Path) -> None:
     """What a site build reads besides the index: mkdocs.yml, site/ and the schemas."""
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copy(REPO / "SECURITY.md", root / "SECURITY.md")
     shutil.copytree(REPO / "site", root / "site")
     shutil.copytree(REPO / "schema", root / "schema")
 

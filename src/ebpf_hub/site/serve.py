@@ -24,8 +24,16 @@ from ebpf_hub.site.build import build_site
 
 POLL_SECONDS = 0.5
 # What a build reads: package files and hub.yaml, hand-written pages and theme, READMEs,
-# the schemas the reference pages are generated from, and the MkDocs configuration.
-WATCHED = ("index/**/*.yaml", "site/**/*", "sources/*/README.md", "schema/*.json", "mkdocs.yml")
+# the schemas the reference pages are generated from, the MkDocs configuration and the
+# threat model (the Security page).
+WATCHED = (
+    "index/**/*.yaml",
+    "site/**/*",
+    "sources/*/README.md",
+    "schema/*.json",
+    "mkdocs.yml",
+    "SECURITY.md",
+)
 
 Fingerprint = frozenset[tuple[str, int, int]]
 

@@ -19,6 +19,9 @@ from ebpf_hub.site.package_page import package_page, page_path
 from ebpf_hub.site.pages import GeneratedPage
 
 DOCS_DIR = Path("site")
+#: The repository's threat model, published as the site's Security page: one text, two places.
+SECURITY_FILE = Path("SECURITY.md")
+SECURITY_PAGE = "security.md"
 
 
 def stage_docs(data: SiteData, digests: Digests, staging: Path) -> dict[str, GeneratedPage]:
@@ -28,6 +31,10 @@ def stage_docs(data: SiteData, digests: Digests, staging: Path) -> dict[str, Gen
     if not source.is_dir():
         raise HubError(f"{source}: the site's hand-written pages are missing; restore {DOCS_DIR}/")
     shutil.copytree(source, staging, dirs_exist_ok=True)
+    security = data.config.root / SECURITY_FILE
+    if not security.is_file():
+        raise HubError(f"{security}: the threat model is missing; restore {SECURITY_FILE}")
+    shutil.copyfile(security, staging / SECURITY_PAGE)
     written = set()
     for path in sorted(staging.rglob("*.md")):
         relative = path.relative_to(staging).as_posix()
