@@ -17,21 +17,9 @@ from typing import Any
 import pytest
 
 import ebpf_hub
-from ebpf_hub.bpfobj import (
-    DANGEROUS_HELPERS,
-    HELPER_NAMES,
+from ebpf_hub.bpfobj.btf import (
     VMLINUX_BTF,
     Btf,
-    MapInfo,
-    ObjectError,
-    ObjectInfo,
-    ProgramInfo,
-    compile_decoder,
-    decode,
-    describe_type,
-    inspect_object,
-)
-from ebpf_hub.bpfobj.btf import (
     BtfArray,
     BtfComposite,
     BtfDatasec,
@@ -48,7 +36,14 @@ from ebpf_hub.bpfobj.btf import (
     BtfType,
     BtfVar,
 )
-from ebpf_hub.bpfobj.maps import MAP_TYPES
+from ebpf_hub.bpfobj.capabilities import DANGEROUS_HELPERS
+from ebpf_hub.bpfobj.decode import compile_decoder, decode
+from ebpf_hub.bpfobj.errors import ObjectError
+from ebpf_hub.bpfobj.helpers import HELPER_NAMES
+from ebpf_hub.bpfobj.inspect import ObjectInfo, inspect_object
+from ebpf_hub.bpfobj.layout import describe_type
+from ebpf_hub.bpfobj.maps import MAP_TYPES, MapInfo
+from ebpf_hub.bpfobj.programs import ProgramInfo
 
 DATA = Path(__file__).parent / "data" / "bpfobj"
 INCLUDE = Path(ebpf_hub.__file__).parent / "build" / "include"

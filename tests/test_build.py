@@ -243,7 +243,7 @@ def test_git_source_is_fetched_at_the_pinned_commit(
 
 
 def test_schema_lists_exactly_the_dangerous_helpers_the_build_checks() -> None:
-    from ebpf_hub.bpfobj import DANGEROUS_HELPERS
+    from ebpf_hub.bpfobj.capabilities import DANGEROUS_HELPERS
     from ebpf_hub.schemas import load_schema
 
     schema = load_schema("package.schema.json")

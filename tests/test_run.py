@@ -26,7 +26,7 @@ from typing import Any, Self
 
 import pytest
 
-from ebpf_hub.bpfobj import inspect_object
+from ebpf_hub.bpfobj.inspect import inspect_object
 from ebpf_hub.cli import main
 from ebpf_hub.run.histogram import render
 from ebpf_hub.run.host import has_kprobes

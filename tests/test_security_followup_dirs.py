@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ebpf_hub.bpfobj import VMLINUX_BTF
+from ebpf_hub.bpfobj.btf import VMLINUX_BTF
 from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
 from hubrepo import make_hub

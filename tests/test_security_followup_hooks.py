@@ -58,7 +58,7 @@ def test_a_declared_fmod_ret_program_builds_and_the_prompt_says_what_it_does(
     declare(hub, "quietfs", "  attach: [fmod_ret]")
     assert build(hub, "quietfs", capsys) == (0, [])
     # this kernel refuses fmod_ret before the prompt: ask the prompt's own lines
-    from ebpf_hub.bpfobj import inspect_object
+    from ebpf_hub.bpfobj.inspect import inspect_object
     from ebpf_hub.run.attach import AttachTargets
     from ebpf_hub.run.permissions import describe
 

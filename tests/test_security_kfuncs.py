@@ -375,7 +375,7 @@ def test_a_tampered_install_is_shown_as_it_is(
 
 
 def test_the_schemas_list_exactly_the_dangerous_calls_of_the_table() -> None:
-    from ebpf_hub.bpfobj import DANGEROUS_HELPERS, DANGEROUS_KFUNCS
+    from ebpf_hub.bpfobj.capabilities import DANGEROUS_HELPERS, DANGEROUS_KFUNCS
 
     for name in ("package.schema.json", "package-index.schema.json"):
         schema = load_schema(name)
@@ -388,8 +388,8 @@ def test_the_schemas_list_exactly_the_dangerous_calls_of_the_table() -> None:
 
 
 def test_the_table_is_consistent() -> None:
-    from ebpf_hub.bpfobj import DANGEROUS_HELPERS, DANGEROUS_KFUNCS, HELPER_NAMES
-    from ebpf_hub.bpfobj.capabilities import SAFE_KFUNCS
+    from ebpf_hub.bpfobj.capabilities import DANGEROUS_HELPERS, DANGEROUS_KFUNCS, SAFE_KFUNCS
+    from ebpf_hub.bpfobj.helpers import HELPER_NAMES
 
     assert set(DANGEROUS_HELPERS) <= set(HELPER_NAMES)
     assert not set(DANGEROUS_KFUNCS) & set(HELPER_NAMES)

@@ -19,14 +19,16 @@ The other half of the truth is the kind of hook a program attaches to (:mod:`.ki
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+import os
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from .helpers import HELPER_NAMES
-from .inspect import ObjectInfo
 from .kinds import HOOK_KINDS, UNPUBLISHABLE, section_effect
+from .objcalls import object_calls
+from .programs import ProgramInfo
 
 _PACKETS_REWRITE = "rewrites the bytes of packets"
 _PACKETS_LAYOUT = "changes the size, headers or encapsulation of packets"
@@ -326,7 +328,26 @@ class Capabilities:
         }
 
 
-def capabilities(objects: Iterable[ObjectInfo]) -> Capabilities:
+class CallsOf(Protocol):
+    """What :func:`capabilities` reads of an object: an :class:`.objcalls.ObjectCalls`, or an
+    :class:`.inspect.ObjectInfo` where the caller has one already."""
+
+    @property
+    def programs(self) -> tuple[ProgramInfo, ...]: ...
+    @property
+    def helpers(self) -> tuple[str, ...]: ...
+    @property
+    def kfuncs(self) -> tuple[str, ...]: ...
+    @property
+    def kernel_variables(self) -> tuple[str, ...]: ...
+
+
+def object_capabilities(paths: Iterable[str | os.PathLike[str]]) -> Capabilities:
+    """What the objects at ``paths`` can do, read from their bytes (never from a claim)."""
+    return capabilities(object_calls(path) for path in paths)
+
+
+def capabilities(objects: Iterable[CallsOf]) -> Capabilities:
     """What ``objects`` can do, together."""
     objects = list(objects)
     helpers = {name for info in objects for name in info.helpers}
@@ -337,3 +358,20 @@ def capabilities(objects: Iterable[ObjectInfo]) -> Capabilities:
         reads_user_memory=bool((helpers | kfuncs) & USER_MEMORY_READERS),
         kernel_variables=tuple(sorted({v for info in objects for v in info.kernel_variables})),
     )
+
+
+_HIDDEN: Final = " (the package does not declare it)"
+
+
+def dangerous_calls(dangers: Sequence[Danger], permissions: Mapping[str, Any]) -> list[str]:
+    """Each of ``dangers`` (calls or hooks) as 'NAME, which EFFECT', marked when the
+    package's ``permissions`` (empty: no metadata to compare with) do not declare it."""
+    hidden = set(undeclared(dangers, permissions)) if permissions else set()
+    return [f"{d.name}, which {d.effect}" + (_HIDDEN if d in hidden else "") for d in dangers]
+
+
+def actions(dangers: Sequence[Danger], permissions: Mapping[str, Any]) -> list[str]:
+    """Each of ``dangers`` as a sentence's verb and object: 'attach to fmod_ret, which ...',
+    'call bpf_send_signal, which ...', marked as :func:`dangerous_calls` marks them."""
+    texts = dangerous_calls(dangers, permissions)
+    return [f"{d.action} {text}" for d, text in zip(dangers, texts, strict=True)]

@@ -13,20 +13,18 @@ from typing import Final
 
 from ._json import NOT_JSON, JsonMixin
 from .btf import Btf, BtfDatasec, BtfPtr, BtfVar
-from .calls import CallGraph
 from .elf import ElfObject, read_elf
 from .errors import ObjectError
-from .helpers import helper_name
 from .layout import Layout, build_layout
 from .maps import MapInfo, find_maps
+from .objcalls import read_calls
 from .params import Parameter, find_parameters
-from .programs import ProgramInfo, find_programs
+from .programs import ProgramInfo
 
 # The event convention of ebpf_hub.h: EBPF_HUB_EVENT(type) declares this pointer variable.
 EVENT_SECTION: Final = ".ebpf_hub"
 EVENT_VARIABLE: Final = "__ebpf_hub_event"
 _LICENSE_SECTION: Final = "license"
-_KSYMS_SECTION: Final = ".ksyms"  # where BTF lists the object's __ksym externs
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +71,17 @@ def _inspect(data: bytes) -> ObjectInfo:
         raise ObjectError("no BTF (.BTF section): compile with clang -g, strip with llvm-strip -g")
     btf = Btf(btf_section.data)
     event_type_id = _event_type(btf)
-    graph = CallGraph(elf)
-    calls = graph.everything()
+    calls = read_calls(elf, lambda: btf)
     return ObjectInfo(
         license=_license(elf),
-        programs=find_programs(elf, graph),
+        programs=calls.programs,
         maps=find_maps(elf, btf),
         parameters=find_parameters(elf, btf),
         event=None if event_type_id is None else build_layout(btf, event_type_id),
         event_type_id=event_type_id,
-        helpers=tuple(sorted({helper_name(h) for h in calls.helpers})),
-        kfuncs=tuple(sorted(calls.kfuncs)),
-        kernel_variables=_kernel_variables(btf),
+        helpers=calls.helpers,
+        kfuncs=calls.kfuncs,
+        kernel_variables=calls.kernel_variables,
         btf=btf,
     )
 
@@ -105,10 +102,3 @@ def _event_type(btf: Btf) -> int | None:
                 raise ObjectError(f"{EVENT_VARIABLE} is not a pointer: use EBPF_HUB_EVENT(type)")
             return pointer.type
     return None
-
-
-def _kernel_variables(btf: Btf) -> tuple[str, ...]:
-    """The ``extern ... __ksym`` variables (not kfuncs) the object reads, by name."""
-    datasec = btf.find(_KSYMS_SECTION, BtfDatasec)
-    found = [btf[secinfo.type] for secinfo in datasec.vars] if datasec else []
-    return tuple(sorted(var.name for var in found if isinstance(var, BtfVar)))

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ebpf_hub.bpfobj import ObjectInfo
 from ebpf_hub.bpfobj.capabilities import Danger, dangers, undeclared
+from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.bpfobj.kinds import hook_kind
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.model import Package

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ebpf_hub.bpfobj import ObjectInfo
+from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.build.toolchain import BASE_FLAGS, TARGET_ARCH, Toolchain
 from ebpf_hub.index.model import Package, Version
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ebpf_hub.bpfobj import inspect_object
+from ebpf_hub.bpfobj.inspect import inspect_object
 from ebpf_hub.build.compile import compile_objects
 from ebpf_hub.build.declared import check_declarations
 from ebpf_hub.build.describe import artifact_config

@@ -18,7 +18,7 @@ from ebpf_hub.commands.common import add_command
 from ebpf_hub.safetext import escape, quote
 
 if TYPE_CHECKING:
-    from ebpf_hub.bpfobj import Capabilities, Danger
+    from ebpf_hub.bpfobj.capabilities import Capabilities, Danger
     from ebpf_hub.client.install import Upgrade
     from ebpf_hub.client.installed import InstalledPackage
     from ebpf_hub.client.settings import Settings
@@ -90,8 +90,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
+    from ebpf_hub.bpfobj.capabilities import actions, object_capabilities
     from ebpf_hub.client.install import install
-    from ebpf_hub.run.permissions import actions, object_capabilities
 
     outcome = install(settings_from(args), args.package, allow_unsigned=args.allow_unsigned)
     package = outcome.package
@@ -134,9 +134,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
+    from ebpf_hub.bpfobj.capabilities import actions
     from ebpf_hub.client.install import plan_upgrades
     from ebpf_hub.errors import HubError
-    from ebpf_hub.run.permissions import actions
 
     settings = settings_from(args)
     plans = plan_upgrades(settings, args.names)
@@ -417,8 +417,7 @@ def _requirements(requires: dict[str, Any]) -> str:
 def _permissions(permissions: dict[str, Any], installed: InstalledPackage | None) -> str:
     """The metadata's permissions; the hooks and dangerous calls of an installed package are
     read from its objects (the metadata only claims them), those of another from the metadata."""
-    from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
-    from ebpf_hub.run.permissions import dangerous_calls
+    from ebpf_hub.bpfobj.capabilities import dangerous_calls, declared_dangers, declared_hooks
 
     reads = bool(permissions.get("reads_user_memory"))
     found = _installed_capabilities(installed)
@@ -448,8 +447,8 @@ def _upgrade(
 ) -> tuple[Danger, ...]:
     """Upgrade (or, dry, only fetch) the version `plan` chose; what its objects can do that
     the installed ones could not, read from both sets of objects."""
+    from ebpf_hub.bpfobj.capabilities import object_capabilities
     from ebpf_hub.client.install import apply_upgrade, preview_upgrade
-    from ebpf_hub.run.permissions import object_capabilities
 
     before = object_capabilities(plan.current.objects)
     if dry_run:
@@ -463,7 +462,7 @@ def _upgrade(
 
 def _installed_capabilities(installed: InstalledPackage | None) -> Capabilities | None:
     """What the installed objects can do, read from their bytes (None: not installed)."""
-    from ebpf_hub.run.permissions import object_capabilities
+    from ebpf_hub.bpfobj.capabilities import object_capabilities
 
     return object_capabilities(installed.objects) if installed else None
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ebpf_hub.bpfobj import compile_decoder, inspect_object
+from ebpf_hub.bpfobj.decode import compile_decoder
+from ebpf_hub.bpfobj.inspect import inspect_object
 from ebpf_hub.build.package import BuiltVersion
 from ebpf_hub.errors import HubError
 from ebpf_hub.run.events import EventBuffer

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -95,6 +94,8 @@ def run_helper(name: str, server: str, *, where: str) -> Credentials | None:
             f"{where}: {name!r} is not a credential helper name (letters, digits, '_', '.', "
             "'-'); fix the entry"
         )
+    import subprocess  # only a config with a helper pays for it, not every client start-up
+
     program = shutil.which(HELPER_PREFIX + name)
     if program is None:
         raise AuthenticationError(

@@ -20,7 +20,6 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ebpf_hub.oci import sigstorekey
 from ebpf_hub.oci.errors import SigningKeyError
 
 SIGNING_KEY_ENV = "EBPF_HUB_SIGNING_KEY"
@@ -50,6 +49,8 @@ def generate_key_pair(password: bytes | None = None) -> KeyPair:
             serialization.NoEncryption(),
         )
     else:
+        from ebpf_hub.oci import sigstorekey  # NaCl loads only for encrypted keys
+
         der = key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
@@ -113,6 +114,9 @@ def load_private_key(
     An encrypted key opens with ``password``, else the environment's passphrase
     (`PASSWORD_ENVS`), else what ``ask`` gets from the user.
     """
+    # Only signers load a private key: NaCl and scrypt stay out of the client's start-up.
+    from ebpf_hub.oci import sigstorekey
+
     env = os.environ if env is None else env
     if path is not None:
         where = str(path)

@@ -23,7 +23,8 @@ from functools import partial
 from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 
-from ebpf_hub.bpfobj import Decoder, Layout
+from ebpf_hub.bpfobj.decode import Decoder
+from ebpf_hub.bpfobj.layout import Layout
 from ebpf_hub.safetext import escape
 
 EVENT_KEY: Final = "event"

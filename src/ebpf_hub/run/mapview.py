@@ -13,7 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
-from ebpf_hub.bpfobj import Btf, Layout, MapInfo, build_layout, compile_decoder
+from ebpf_hub.bpfobj.btf import Btf
+from ebpf_hub.bpfobj.decode import compile_decoder
+from ebpf_hub.bpfobj.layout import Layout, build_layout
+from ebpf_hub.bpfobj.maps import MapInfo
 from ebpf_hub.errors import HubError
 from ebpf_hub.run import histogram
 from ebpf_hub.run.eventfmt import Column, cell, columns, format_row, lookup

@@ -19,7 +19,8 @@ import socket
 import struct
 from collections.abc import Callable, Mapping, Sequence
 
-from ebpf_hub.bpfobj import Layout, Parameter
+from ebpf_hub.bpfobj.layout import Layout
+from ebpf_hub.bpfobj.params import Parameter
 from ebpf_hub.run.errors import ParamError
 from ebpf_hub.safetext import clip, quote
 

@@ -8,16 +8,13 @@ config must not hide a call or a hook. The metadata only marks what it fails to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ebpf_hub.bpfobj import Capabilities, Danger, ObjectInfo, capabilities, inspect_object
-from ebpf_hub.bpfobj import ProgramInfo as ObjectProgram
-from ebpf_hub.bpfobj.capabilities import undeclared
+from ebpf_hub.bpfobj.capabilities import actions, capabilities
+from ebpf_hub.bpfobj.inspect import ObjectInfo
+from ebpf_hub.bpfobj.programs import ProgramInfo as ObjectProgram
 from ebpf_hub.run.attach import AttachTargets
-
-_HIDDEN = " (the package does not declare it)"
 
 
 def hook(program: ObjectProgram, targets: AttachTargets) -> str:
@@ -32,25 +29,6 @@ def hook(program: ObjectProgram, targets: AttachTargets) -> str:
     if kind.startswith(("uprobe", "uretprobe")) and not target:
         target = targets.uprobe or "(--uprobe)"
     return f"{kind} {target}" if target else kind
-
-
-def object_capabilities(paths: Iterable[Path]) -> Capabilities:
-    """What the objects at ``paths`` can do, read from their bytes."""
-    return capabilities(inspect_object(path) for path in paths)
-
-
-def dangerous_calls(dangers: Sequence[Danger], permissions: Mapping[str, Any]) -> list[str]:
-    """Each of ``dangers`` (calls or hooks) as 'NAME, which EFFECT', marked when the
-    package's ``permissions`` (empty: no metadata to compare with) do not declare it."""
-    hidden = set(undeclared(dangers, permissions)) if permissions else set()
-    return [f"{d.name}, which {d.effect}" + (_HIDDEN if d in hidden else "") for d in dangers]
-
-
-def actions(dangers: Sequence[Danger], permissions: Mapping[str, Any]) -> list[str]:
-    """Each of ``dangers`` as a sentence's verb and object: 'attach to fmod_ret, which ...',
-    'call bpf_send_signal, which ...', marked as :func:`dangerous_calls` marks them."""
-    texts = dangerous_calls(dangers, permissions)
-    return [f"{d.action} {text}" for d, text in zip(dangers, texts, strict=True)]
 
 
 def describe(

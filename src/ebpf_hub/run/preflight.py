@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ebpf_hub.bpfobj import ObjectInfo
-from ebpf_hub.bpfobj import ProgramInfo as ObjectProgram
+from ebpf_hub.bpfobj.inspect import ObjectInfo
+from ebpf_hub.bpfobj.programs import ProgramInfo as ObjectProgram
 from ebpf_hub.run import host, probes
 from ebpf_hub.run.attach import KPROBE_KINDS, NO_KPROBES
 from ebpf_hub.run.errors import LoaderError, PreflightError

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, TextIO
 
-from ebpf_hub.bpfobj import ObjectInfo, inspect_object
+from ebpf_hub.bpfobj.inspect import ObjectInfo, inspect_object
 from ebpf_hub.client.console import silence
 from ebpf_hub.errors import HubError
 from ebpf_hub.run import permissions, preflight
