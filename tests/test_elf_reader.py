@@ -236,3 +236,22 @@ def test_section_data_is_copied_only_when_asked(objects: dict[str, Path]) -> Non
     btf = elf.section(".BTF")
     assert btf is not None and isinstance(btf.view, memoryview)
     assert btf.data is btf.data and btf.data == btf.view.tobytes()
+
+
+def test_a_mapped_object_reads_the_same_calls_as_an_inspected_one(
+    objects: dict[str, Path], tmp_path: Path
+) -> None:
+    """`install` maps objects (object_calls); the runner and the build read them whole
+    (inspect_object): both must judge an object alike, and an empty file is one error."""
+    from ebpf_hub.bpfobj.inspect import inspect_object
+    from ebpf_hub.bpfobj.objcalls import object_calls
+
+    for path in objects.values():
+        info, calls = inspect_object(path), object_calls(path)
+        assert calls.programs == info.programs
+        assert (calls.helpers, calls.kfuncs) == (info.helpers, info.kfuncs)
+        assert calls.kernel_variables == info.kernel_variables
+    empty = tmp_path / "empty.bpf.o"
+    empty.touch()
+    with pytest.raises(ObjectError, match=r"empty\.bpf\.o: not an ELF file$"):
+        object_calls(empty)

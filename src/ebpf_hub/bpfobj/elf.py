@@ -11,12 +11,16 @@ IndexError, a struct.error or an allocation sized by the attacker.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, TypeAlias
 
 from .errors import ObjectError
+
+#: An object's bytes: read into memory, or mapped (only the pages parsed are ever read).
+ElfBytes: TypeAlias = bytes | mmap.mmap
 
 _ELF_MAGIC: Final = b"\x7fELF"
 _ELFCLASS64, _ELFDATA2LSB, _EM_BPF = 2, 1, 247
@@ -111,7 +115,7 @@ class _Header(NamedTuple):
         return 0 if self.type == _SHT_NOBITS else self.size
 
 
-def read_elf(data: bytes) -> ElfObject:
+def read_elf(data: ElfBytes) -> ElfObject:
     """Parse ``data`` as a little-endian 64-bit BPF ELF object or raise ObjectError."""
     _check_header(data)
     view = memoryview(data)
@@ -147,9 +151,9 @@ def _malformed(reason: str) -> ObjectError:
     return ObjectError(f"malformed ELF file ({reason})")
 
 
-def _check_header(data: bytes) -> None:
+def _check_header(data: ElfBytes) -> None:
     """Refuse anything but a complete little-endian 64-bit BPF header, saying why."""
-    if not data.startswith(_ELF_MAGIC):
+    if data[: len(_ELF_MAGIC)] != _ELF_MAGIC:
         raise ObjectError("not an ELF file")
     if len(data) < 20:  # e_ident, e_type and e_machine: where any ELF names its machine
         raise _malformed("header is truncated")
@@ -165,7 +169,7 @@ def _check_header(data: bytes) -> None:
         raise _malformed("header is truncated")
 
 
-def _section_headers(data: bytes, view: memoryview) -> tuple[list[_Header], _Header]:
+def _section_headers(data: ElfBytes, view: memoryview) -> tuple[list[_Header], _Header]:
     """Every section header and the section name table, once all lie inside the file."""
     *_, shoff, _flags, _ehsize, _phentsize, _phnum, shentsize, shnum, shstrndx = (
         _HEADER.unpack_from(data)
@@ -186,7 +190,7 @@ def _section_headers(data: bytes, view: memoryview) -> tuple[list[_Header], _Hea
     return headers, headers[shstrndx]
 
 
-def _string(data: bytes, table: _Header, offset: int, what: str) -> str:
+def _string(data: ElfBytes, table: _Header, offset: int, what: str) -> str:
     """The NUL-terminated UTF-8 string at ``offset`` of string table ``table``."""
     if offset == 0:  # index 0 is the empty name, even in an empty table
         return ""
@@ -209,7 +213,9 @@ def _entries(view: memoryview, header: _Header, entry: struct.Struct) -> list[tu
     return list(entry.iter_unpack(view[header.offset : header.offset + header.length]))
 
 
-def _symbols(data: bytes, view: memoryview, headers: list[_Header], index: int) -> list[ElfSymbol]:
+def _symbols(
+    data: ElfBytes, view: memoryview, headers: list[_Header], index: int
+) -> list[ElfSymbol]:
     """The symbols of symbol table section ``index``, the null symbol (number 0) included."""
     link = headers[index].link
     if link >= len(headers) or headers[link].type != _SHT_STRTAB:

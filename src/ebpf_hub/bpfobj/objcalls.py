@@ -10,6 +10,7 @@ kfunc, to tell a ``__ksym`` variable from a ``__kconfig`` one.
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .calls import CallGraph
-from .elf import ElfObject, read_elf
+from .elf import ElfBytes, ElfObject, read_elf
 from .errors import ObjectError
 from .helpers import helper_name
 from .programs import ProgramInfo, find_programs
@@ -42,9 +43,18 @@ class ObjectCalls:
 
 
 def object_calls(path: str | os.PathLike[str]) -> ObjectCalls:
-    """Read the object at ``path``; any problem raises a one-line ObjectError naming it."""
+    """Read the object at ``path``; any problem raises a one-line ObjectError naming it.
+
+    The file is mapped, not read: an object may carry megabytes no program uses (data
+    sections, BTF), and only the headers, the code, the symbols and the relocations are read.
+    """
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            data: ElfBytes = (
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                if os.fstat(handle.fileno()).st_size
+                else b""
+            )
     except OSError as err:
         raise ObjectError(f"{path}: {err.strerror}") from None
     try:
