@@ -20,8 +20,7 @@ from __future__ import annotations
 import io
 import socket
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ebpf_hub.errors import HubError
 
@@ -33,8 +32,7 @@ DEFAULT_MIN_RATE = 1024.0  # bytes a second: slower than any link worth waiting 
 DEFAULT_WINDOW = 30.0  # seconds the rate is averaged over
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """How long one request may take, and how slowly its answer may arrive.
 
     `deadline` covers the whole request: connecting, sending, the status line and headers,

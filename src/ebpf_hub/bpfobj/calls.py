@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import bisect
 import struct
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from .elf import ElfObject, ElfSymbol
 from .errors import ObjectError
@@ -51,8 +50,7 @@ def essential_name(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class Function:
+class Function(NamedTuple):
     """A function symbol's instructions: indexes ``start`` to ``end`` of its section."""
 
     name: str
@@ -61,8 +59,7 @@ class Function:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Calls:
+class Calls(NamedTuple):
     """What a function calls, directly or (from :meth:`CallGraph.reachable`) transitively."""
 
     helpers: frozenset[int]

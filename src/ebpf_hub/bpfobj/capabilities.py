@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from .helpers import HELPER_NAMES
 from .kinds import HOOK_KINDS, UNPUBLISHABLE, section_effect
@@ -216,8 +215,7 @@ _UNCLASSIFIED: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Danger:
+class Danger(NamedTuple):
     """One way of changing the system: a call, or a kind of hook, with what it does (one the
     tables do not know says so)."""
 
@@ -295,8 +293,7 @@ def undeclared(found: Iterable[Danger], permissions: Mapping[str, Any]) -> tuple
     return tuple(d for d in found if d.name not in declared[d.permission])
 
 
-@dataclass(frozen=True, slots=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """What a set of objects can do, from their code: the truth a user is shown.
 
     ``dangers`` (calls) come from every function of every object, whether a program's call

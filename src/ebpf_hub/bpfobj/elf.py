@@ -67,8 +67,7 @@ class ElfSection:
         return self.view.tobytes()
 
 
-@dataclass(frozen=True, slots=True)
-class ElfSymbol:
+class ElfSymbol(NamedTuple):
     """A symbol; ``section`` is None when it is in no section (an extern: kfunc or ksym)."""
 
     name: str
@@ -78,8 +77,7 @@ class ElfSymbol:
     size: int
 
 
-@dataclass(frozen=True, slots=True)
-class ElfObject:
+class ElfObject(NamedTuple):
     """Sections by index, all symbols, and for each section its relocations by offset."""
 
     sections: tuple[ElfSection, ...]

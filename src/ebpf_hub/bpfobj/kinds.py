@@ -15,17 +15,15 @@ and a local object that has one is shown as able to change the system.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, NamedTuple
 
 from .sections import SECTION_DEFS, classify_section
 
 _PACKETS = "passes, drops, redirects or rewrites the packets of a network interface"
 
 
-@dataclass(frozen=True, slots=True)
-class HookKind:
+class HookKind(NamedTuple):
     """One kind of hook: its ``permissions.attach`` name, the libbpf section kinds it covers,
     what it does beyond observing (None: nothing), and whether it decides the fate of packets,
     which a package also declares as ``permissions.drops_packets``."""

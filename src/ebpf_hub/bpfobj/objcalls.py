@@ -13,9 +13,8 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from .calls import CallGraph
 from .elf import ElfBytes, ElfObject, read_elf
@@ -31,8 +30,7 @@ _BTF_SECTION: Final = ".BTF"
 _NOT_EXTERNS: Final = frozenset({"STT_FILE", "STT_SECTION"})  # in no section, yet not externs
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectCalls:
+class ObjectCalls(NamedTuple):
     """One object's programs, and what any of its functions calls or reads (reached by a
     program's call graph or not): all that :func:`.capabilities.capabilities` judges."""
 

@@ -10,12 +10,10 @@ the pattern without ``+``, with libbpf's aliases folded (``tp`` is ``tracepoint`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class SectionDef:
+class SectionDef(NamedTuple):
     """One row of libbpf's table: the pattern, our kind, and what libbpf loads it as."""
 
     pattern: str

@@ -16,8 +16,8 @@ import shutil
 import tempfile
 import time
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ebpf_hub.fsutil import remove_entry
 from ebpf_hub.privatedir import open_private_dir
@@ -26,8 +26,7 @@ STALE_AFTER = 3600.0  # seconds; an unlocked download directory this old was aba
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-@dataclass(frozen=True)
-class Scratch:
+class Scratch(NamedTuple):
     """A reader's own download directory, locked until `close`."""
 
     path: Path

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 LOCALHOST = "localhost"
@@ -30,8 +30,7 @@ _PORT_RE = re.compile(r"[0-9]{1,5}")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@dataclass(frozen=True)
-class Host:
+class Host(NamedTuple):
     """A parsed ``HOST[:PORT]``: a lowercase DNS name or an IP address, and maybe a port."""
 
     name: str  # lowercase ASCII name, or an IP address in its compressed form

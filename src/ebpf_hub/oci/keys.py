@@ -11,7 +11,6 @@ alternative to a file, and the passphrase in ``EBPF_HUB_SIGNING_KEY_PASSWORD`` (
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +78,7 @@ def write_private_key(path: Path, pem: bytes, *, replace: bool) -> None:
     exists, or renamed over it when `replace`: nobody sees a partial key either.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    temp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         with os.fdopen(os.open(temp, flags, 0o600), "wb") as handle:
