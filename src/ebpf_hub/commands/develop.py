@@ -70,7 +70,9 @@ def cmd_publish_dir(args: argparse.Namespace) -> int:
         raise HubError("pass --registry HOST[:PORT]/NAMESPACE (or oci:DIR) to publish to")
     project = load_project(Path(args.directory))
     key = signing_key(args)
-    outcome = publish_project(project, Destination(args.registry, insecure=args.insecure), key)
+    outcome = publish_project(
+        project, Destination(args.registry, insecure=args.insecure, sign_as=args.sign_as), key
+    )
     version = outcome.target.version.version
     ledger.record(Path(args.ledger), [outcome])
     verb = "pushed" if outcome.pushed else "unchanged"

@@ -8,22 +8,27 @@ from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import say
 from ebpf_hub.commands.common import add_command, add_root, hub_config
+from ebpf_hub.commands.index import add_digest_options, published_digests
 
 if TYPE_CHECKING:
+    from ebpf_hub.index.config import HubConfig
     from ebpf_hub.index.jsonindex import Digests
 
 
-def _digests(args: argparse.Namespace) -> Digests:
-    from ebpf_hub.index.jsonindex import load_digests
+def _digests(args: argparse.Namespace, config: HubConfig) -> Digests:
+    packages = []
+    if args.digests_from_registry:  # the site build refuses an index with problems anyway
+        from ebpf_hub.index.validate import validate
 
-    return load_digests(Path(args.digests) if args.digests else None)
+        packages = validate(config).packages
+    return published_digests(args, config, packages)
 
 
 def cmd_site_build(args: argparse.Namespace) -> int:
     from ebpf_hub.site.build import build_site
 
-    out = Path(args.out)
-    build_site(hub_config(args), out, digests=_digests(args), registry=args.registry)
+    out, config = Path(args.out), hub_config(args)
+    build_site(config, out, digests=_digests(args, config), registry=args.registry)
     say(f"built the site in {out} (open {out / 'index.html'} or run `ebpf-hub site serve`)")
     return 0
 
@@ -31,13 +36,15 @@ def cmd_site_build(args: argparse.Namespace) -> int:
 def cmd_site_serve(args: argparse.Namespace) -> int:
     from ebpf_hub.site.serve import serve_site
 
+    config = hub_config(args)
     serve_site(
-        hub_config(args),
+        config,
         Path(args.out),
         host=args.host,
         port=args.port,
-        digests=_digests(args),
+        digests=_digests(args, config),
         registry=args.registry,
+        layout=Path(args.layout) if args.layout else None,
     )
     return 0
 
@@ -56,6 +63,7 @@ def _add_site_options(sub: argparse.ArgumentParser) -> None:
         metavar="REGISTRY/NAMESPACE",
         help="registry the pages' references point to (default: index/hub.yaml's)",
     )
+    add_digest_options(sub)
     add_root(sub)
 
 
@@ -91,3 +99,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     _add_site_options(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 = any)")
+    serve.add_argument(
+        "--layout",
+        metavar="DIR",
+        help="also serve the OCI layouts `publish --registry oci:DIR` wrote, read-only, as the "
+        "registry --registry names (HOST:PORT/NAMESPACE, this server) at /v2/",
+    )

@@ -40,6 +40,12 @@ def check_tag(tag: str) -> str:
     return tag
 
 
+def is_name_component(text: str) -> bool:
+    """Whether ``text`` is one component of a repository name in the OCI grammar (lowercase
+    letters and digits with single separators: never empty, ``.`` or ``..``)."""
+    return _COMPONENT_RE.fullmatch(text) is not None
+
+
 @dataclass(frozen=True)
 class RegistryReference:
     """A repository on a registry, optionally with a tag and/or a digest."""

@@ -30,9 +30,19 @@ class Destination:
 
     registry: str
     insecure: bool = False
+    sign_as: str | None = None  # the registry a server will serve these artifacts as
+
+    def signed_repository(self, name: str) -> str:
+        """The repository a signature names: where clients pull from, which is `sign_as`
+        when a layout is published for a server to serve (scripts/up), else the destination."""
+        return parse_reference(f"{(self.sign_as or self.registry).rstrip('/')}/{name}").name
+
+    def repository(self, name: str) -> str:
+        """Where every version of package `name` is tagged."""
+        return f"{self.registry.rstrip('/')}/{name}"
 
     def reference(self, name: str, version: str) -> str:
-        return f"{self.registry.rstrip('/')}/{name}:{version}"
+        return f"{self.repository(name)}:{version}"
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,7 @@ def publish_built(
     store = open_store(reference, insecure=destination.insecure, create=True)
     result = push_artifact(store, artifact, version.version)
     if key is not None:
-        sign(store, reference.name, result.digest, key)
+        sign(store, destination.signed_repository(package.name), result.digest, key)
     size = len(artifact.manifest) + len(artifact.config) + sum(d.size for d, _ in artifact.layers)
     return Outcome(
         Target(package, version),

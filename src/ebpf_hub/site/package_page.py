@@ -16,6 +16,8 @@ from typing import Any
 
 from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
 from ebpf_hub.index.model import Package, Version
+from ebpf_hub.oci.hosts import is_loopback
+from ebpf_hub.oci.reference import LAYOUT_PREFIX
 from ebpf_hub.site.markup import (
     cell,
     embed_document,
@@ -129,13 +131,23 @@ def _install(package: Package, registry: str, published: Published) -> str:
     needs_interface = any(p.attach in _INTERFACE_HOOKS for p in package.programs)
     run = f"ebpf-hub run {package.name}" + (" --iface eth0" if needs_interface else "")
     digest = published.get(latest.version, {}).get("digest")
-    pull = f"{registry}/{package.name}" + (f"@{digest}" if digest else f":{latest.version}")
+    pull = _oras_pull(registry, package.name, f"@{digest}" if digest else f":{latest.version}")
     return (
         html_heading("install", "Install")
         + html_commands([f"ebpf-hub install {package.name}", run])
         + f"<p>The artifact itself, version {escape(latest.version)}, with any OCI client:</p>"
-        + html_commands([f"oras pull {pull}"])
+        + html_commands([pull])
     )
+
+
+def _oras_pull(registry: str, name: str, suffix: str) -> str:
+    """The `oras pull` command for an artifact, as oras takes it: a layout is named with
+    `--oci-layout`, and a loopback registry (a local hub: scripts/up) speaks plain HTTP, which
+    oras must be told, as the hub's client allows it there without being told."""
+    if registry.startswith(LAYOUT_PREFIX):
+        return f"oras pull --oci-layout {registry.removeprefix(LAYOUT_PREFIX)}/{name}{suffix}"
+    plain = "--plain-http " if is_loopback(registry.partition("/")[0]) else ""
+    return f"oras pull {plain}{registry}/{name}{suffix}"
 
 
 def _digest_cell(entry: Mapping[str, Any]) -> str:

@@ -9,18 +9,22 @@ failed rebuild leaves the last good one in place.
 
 from __future__ import annotations
 
-import functools
 import stat
 import sys
 import threading
 import time
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HubConfig, load_config
 from ebpf_hub.index.jsonindex import Digests
+from ebpf_hub.oci.distribution import LocalRegistry
+from ebpf_hub.oci.layoutreader import LayoutReader
+from ebpf_hub.oci.reference import RegistryReference, parse_reference
 from ebpf_hub.site.build import build_site
+from ebpf_hub.site.handler import SiteHandler
 
 POLL_SECONDS = 0.5
 # What a build reads: package files and hub.yaml, hand-written pages and theme, READMEs,
@@ -52,11 +56,31 @@ def fingerprint(root: Path) -> Fingerprint:
     return frozenset(entries)
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    """Serves files without logging every request; errors are still printed."""
+def _handler(out: Path, layout: Path | None, registry: str | None) -> type[SiteHandler]:
+    """The handler class for the site in `out` and, with `layout`, its registry at /v2/.
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
+    The pages name `registry` (`HOST:PORT/NAMESPACE`), so the layouts are served under that
+    namespace; an `oci:` registry would name files, not this server, and is refused.
+    """
+    local = None
+    if layout is not None:
+        reference = parse_reference(f"{registry}/x") if registry else None
+        if not isinstance(reference, RegistryReference):
+            raise HubError(
+                "--layout needs --registry HOST:PORT/NAMESPACE, the name the pages give this "
+                "server (scripts/up passes 127.0.0.1:PORT/local)"
+            )
+        namespace = reference.repository.rpartition("/")[0]
+        local = LocalRegistry(LayoutReader(layout.absolute()), namespace)
+    directory = str(out.absolute())
+
+    class Handler(SiteHandler):
+        registry = local
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=directory, **kwargs)
+
+    return Handler
 
 
 def serve_site(
@@ -67,11 +91,13 @@ def serve_site(
     *,
     digests: Digests | None = None,
     registry: str | None = None,
+    layout: Path | None = None,
 ) -> None:
     """Build the site into `out`, serve it at http://HOST:PORT/ and rebuild on change, until
-    interrupted (Ctrl-C). `digests` and `registry` are passed to every build."""
+    interrupted (Ctrl-C). `digests` and `registry` are passed to every build; `layout`, the
+    directory `publish --registry oci:DIR` wrote, is served read-only at /v2/ as `registry`."""
+    handler = _handler(out, layout, registry)
     build_site(config, out, digests=digests, registry=registry)
-    handler = functools.partial(_Handler, directory=str(out.absolute()))
     server = ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(
