@@ -73,9 +73,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     config = hub_config(args)
     key = signing_key(args)
     targets = select_targets(config, None if args.all else args.changed)
-    destination = Destination(args.registry or config.registry, insecure=args.insecure)
-    if args.seed_ledger:
-        ledger.seed(Path(args.ledger), f"{config.site_url.rstrip('/')}/api/v1/digests.json")
+    destination = Destination(
+        args.registry or config.registry, insecure=args.insecure, sign_as=args.sign_as
+    )
 
     def report(outcome: Outcome | None, target: Target, error: HubError | None) -> None:
         if outcome is not None:
@@ -187,8 +187,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "build and push versions as signed OCI artifacts",
         "Build each selected version and push it to REGISTRY/NAMESPACE/NAME:VERSION (or an OCI "
         "layout, oci:DIR), sign its digest in cosign's format, and record digests in the ledger "
-        "that `ebpf-hub index --digests` reads. A version already pushed with the same digest "
-        "is skipped; one with a different digest is refused (versions are immutable). "
+        "that `ebpf-hub index --digests` reads (`--digests-from-registry` reads the rest back "
+        "from the registry). A version already pushed with the same digest is skipped; one "
+        "with a different digest is refused (versions are immutable). "
         "Credentials: EBPF_HUB_REGISTRY_USERNAME/PASSWORD or docker's config.json.",
     )
     publish.add_argument(
@@ -218,16 +219,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     publish.add_argument("--no-sign", action="store_true", help="push without signing")
     publish.add_argument(
+        "--sign-as",
+        metavar="REGISTRY/NAMESPACE",
+        help="the registry the signatures name when it is not --registry: a layout that "
+        "`ebpf-hub site serve --layout` will serve as this registry",
+    )
+    publish.add_argument(
         "--ledger",
         default="build/digests.json",
         metavar="FILE",
         help="digest ledger to update (default: build/digests.json)",
-    )
-    publish.add_argument(
-        "--seed-ledger",
-        action="store_true",
-        help="start a missing ledger from the deployed site's api/v1/digests.json (site_url of "
-        "index/hub.yaml), so the index keeps the digests of versions this run does not publish",
     )
     publish.add_argument("--jobs", type=int, default=4, metavar="N", help="parallel builds")
     publish.add_argument("--json", action="store_true", help="print the outcome as JSON")

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import say, show
 from ebpf_hub.commands.common import add_command, add_root, hub_config
 from ebpf_hub.errors import HubError
+
+if TYPE_CHECKING:
+    from ebpf_hub.index.config import HubConfig
+    from ebpf_hub.index.jsonindex import Digests
+    from ebpf_hub.index.model import Package
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -34,8 +41,43 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def published_digests(
+    args: argparse.Namespace, config: HubConfig, packages: Iterable[Package]
+) -> Digests:
+    """The ledger `--digests` names, completed from the registry with `--digests-from-registry`.
+
+    The registry is the truth: a ledger only saves asking it again, so an index built from the
+    registry alone is the same as one built from a complete ledger.
+    """
+    from ebpf_hub.index.jsonindex import load_digests
+
+    known = load_digests(Path(args.digests) if args.digests else None)
+    if not args.digests_from_registry:
+        return known
+    from ebpf_hub.publish.ledger import from_registry
+    from ebpf_hub.publish.pipeline import Destination
+
+    destination = Destination(args.registry or config.registry, insecure=args.insecure)
+    return from_registry(packages, destination, known)
+
+
+def add_digest_options(sub: argparse.ArgumentParser) -> None:
+    """`--digests-from-registry` and how to reach the registry, for index and site commands."""
+    sub.add_argument(
+        "--digests-from-registry",
+        action="store_true",
+        help="read the digest, size and parameters of every version the ledger lacks from "
+        "the registry (the index can be built from the registry alone)",
+    )
+    sub.add_argument(
+        "--insecure",
+        action="store_true",
+        help="plain HTTP to the registry (credentials go over it only to a loopback address)",
+    )
+
+
 def cmd_index(args: argparse.Namespace) -> int:
-    from ebpf_hub.index.jsonindex import build_index, load_digests, write_index
+    from ebpf_hub.index.jsonindex import build_index, write_index
     from ebpf_hub.index.validate import validate
 
     config = hub_config(args)
@@ -51,7 +93,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     files = build_index(
         report.packages,
         args.registry or config.registry,
-        load_digests(Path(args.digests) if args.digests else None),
+        published_digests(args, config, report.packages),
     )
     write_index(files, out)
     say(f"wrote {len(files)} file(s) under {out / 'api' / 'v1'}")
@@ -111,6 +153,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="REGISTRY/NAMESPACE",
         help="registry the references point to (default: index/hub.yaml's)",
     )
+    add_digest_options(index)
     add_root(index)
 
     hash_cmd = add_command(

@@ -20,9 +20,9 @@ from ebpf_hub.index.model import Package, Version
 
 API_VERSION = 1
 API_DIR = Path("api/v1")
-LEDGER_FILE = "digests.json"
 
-# name -> version -> {"digest", "size", "parameters"}, as recorded by `ebpf-hub publish`.
+# name -> version -> {"digest", "size", "parameters"}, as recorded by `ebpf-hub publish` or read
+# back from the registry (`ebpf_hub.publish.ledger`); the site never serves it back as a store.
 Digests = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
@@ -121,12 +121,6 @@ def build_index(packages: Iterable[Package], registry: str, digests: Digests) ->
         files[API_DIR / "packages" / f"{package.name}.json"] = to_json_bytes(
             package_entry(package, registry, digests)
         )
-    # The ledger itself, for the next publish run to start from (`publish --seed-ledger URL`):
-    # CI publishes only what a merge changed, yet the index must pin every version.
-    names = {p.name for p in ordered}
-    files[API_DIR / LEDGER_FILE] = to_json_bytes(
-        {name: dict(versions) for name, versions in digests.items() if name in names}
-    )
     return files
 
 

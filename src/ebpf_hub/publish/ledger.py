@@ -1,56 +1,38 @@
-"""The digest ledger: what publish pushed, so the JSON index can pin every version by digest.
+"""The digest ledger: what is published, so the JSON index can pin every version by digest.
 
-A JSON file `{name: {version: {"digest": "sha256:…", "size": N, "parameters": [...]}}}`, merged
-on every run and rewritten atomically, so a failed run still records what it did push. The
-parameters come from the built object, so the index and the site can list them.
+A JSON file `{name: {version: {"digest": "sha256:…", "size": N, "parameters": [...]}}}`. The
+registry is the truth it is derived from: publish records what it pushed (merged, rewritten
+atomically, so a failed run still records what it did push), and `from_registry` reads back
+whatever a ledger lacks, so a version pushed by a run whose ledger was lost is still pinned.
+The parameters come from the built object (the artifact config), so the index and the site
+can list them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import write_atomic
-from ebpf_hub.index.jsonindex import load_digests, to_json_bytes
-from ebpf_hub.publish.pipeline import Outcome
+from ebpf_hub.index.jsonindex import Digests, load_digests, to_json_bytes
+from ebpf_hub.index.model import Package
+from ebpf_hub.oci.artifact import ARTIFACT_TYPE, CONFIG_LIMIT, CONFIG_MEDIA_TYPE
+from ebpf_hub.oci.errors import NotFoundError, UnsafeArtifactError
+from ebpf_hub.oci.manifest import ImageManifest
+from ebpf_hub.oci.reference import parse_reference
+from ebpf_hub.oci.store import Store, open_store, read_blob
+from ebpf_hub.parallel import MAX_WORKERS, run_concurrently
+from ebpf_hub.publish.pipeline import Destination, Outcome, parameter_summary
 
-LEDGER_LIMIT = 64 * 1024 * 1024  # bytes; a ledger of 10,000 versions is about 2 MB
-
-
-def seed(path: Path, url: str, timeout: float = 30.0) -> None:
-    """Start the ledger at `path` from the one the deployed site serves at `url`, if none yet.
-
-    A 404 means nothing was deployed yet (the first publish): the ledger starts empty.
-    """
-    if path.exists():
-        return
-    from ebpf_hub.httpclient import Client, TooLargeError, TransferError
-
-    try:
-        with Client(timeout=timeout) as client, client.request("GET", url) as response:
-            status = response.status
-            data = response.json(limit=LEDGER_LIMIT) if status == 200 else None
-    except TransferError as exc:
-        raise HubError(
-            f"cannot fetch the deployed ledger {url} ({exc.reason}); check site_url in "
-            "index/hub.yaml"
-        ) from None
-    except (ValueError, TooLargeError):
-        raise HubError(f"{url} is not a JSON ledger; check site_url in index/hub.yaml") from None
-    if status == 404:
-        return
-    if status != 200:
-        raise HubError(f"{url} answered {status}; check site_url in index/hub.yaml")
-    if not isinstance(data, dict):
-        raise HubError(f"{url} is not a JSON ledger; check site_url in index/hub.yaml")
-    write_atomic(path, to_json_bytes(data))
+Ledger = dict[str, dict[str, dict[str, Any]]]  # a mutable `Digests`
 
 
 def record(path: Path, outcomes: Iterable[Outcome]) -> None:
     """Merge what `outcomes` pushed (or found already pushed) into the ledger at `path`."""
-    merged = json.loads(json.dumps(load_digests(path)))  # a mutable deep copy
+    merged = _copy(load_digests(path))
     for outcome in outcomes:
         merged.setdefault(outcome.target.package.name, {})[outcome.target.version.version] = {
             "digest": outcome.digest,
@@ -58,3 +40,78 @@ def record(path: Path, outcomes: Iterable[Outcome]) -> None:
             "parameters": list(outcome.parameters),
         }
     write_atomic(path, to_json_bytes(merged))
+
+
+def from_registry(
+    packages: Iterable[Package],
+    destination: Destination,
+    known: Digests,
+    *,
+    jobs: int = MAX_WORKERS,
+) -> Ledger:
+    """`known` completed with every version of `packages` it lacks that `destination` holds.
+
+    Two requests per missing version (its manifest by tag, then its config), one package per
+    thread; a version whose tag does not exist is not published and stays out.
+    """
+    ledger = _copy(known)
+
+    def fill(name: str, versions: list[str]) -> None:
+        store = _open(destination, name)
+        if store is None:
+            return
+        for version in versions:
+            entry = published_entry(store, name, version)
+            if entry is not None:
+                ledger.setdefault(name, {})[version] = entry  # one thread per name
+
+    calls = []
+    for package in packages:
+        have = ledger.get(package.name, {})
+        lacking = [v.version for v in package.versions if v.version not in have]
+        if lacking:
+            calls.append(partial(fill, package.name, lacking))
+    run_concurrently(calls, workers=jobs)
+    return ledger
+
+
+def published_entry(store: Store, name: str, version: str) -> dict[str, Any] | None:
+    """The ledger entry of `name:version` as `store` holds it, or None if the tag is absent.
+
+    The manifest is checked against the digest the registry announces, and it must be an eBPF
+    Hub package whose config names this package and version: a tag holding anything else is
+    an error to fix in the registry, never a digest to pin in the index.
+    """
+    where = f"{store.name}:{version}"
+    try:
+        fetched = store.get_manifest(version)
+    except NotFoundError:
+        return None
+    manifest = ImageManifest.parse(fetched.data, where)
+    if manifest.artifact_type != ARTIFACT_TYPE or manifest.config.media_type != CONFIG_MEDIA_TYPE:
+        raise UnsafeArtifactError(f"{where} is not an eBPF Hub package; remove that tag")
+    try:
+        config = json.loads(read_blob(store, manifest.config, CONFIG_LIMIT))
+        named = (config["name"], config["version"]) == (name, version)
+        parameters = list(parameter_summary(config))
+    except (ValueError, TypeError, KeyError):  # not the config `ebpf-hub build` writes
+        named, parameters = False, []
+    if not named:
+        raise UnsafeArtifactError(
+            f"{where}: its config does not describe {name} {version}; remove that tag"
+        )
+    size = len(fetched.data) + sum(blob.size for blob in manifest.blobs())
+    return {"digest": fetched.digest, "size": size, "parameters": parameters}
+
+
+def _open(destination: Destination, name: str) -> Store | None:
+    """The repository of package `name`, or None for a layout never pushed to."""
+    reference = parse_reference(destination.repository(name))
+    try:
+        return open_store(reference, insecure=destination.insecure)
+    except NotFoundError:
+        return None
+
+
+def _copy(digests: Digests) -> Ledger:
+    return json.loads(json.dumps(digests))  # type: ignore[no-any-return]
