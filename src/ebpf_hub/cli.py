@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from ebpf_hub import __version__
-from ebpf_hub.client.console import say, silence
+from ebpf_hub.client.console import say, show_json_line, silence
 from ebpf_hub.commands import build, client, develop, index, run, site
 from ebpf_hub.errors import HubError
 from ebpf_hub.safetext import clip
@@ -65,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except HubError as exc:
         say(f"ebpf-hub: error: {exc}")
+        if getattr(args, "json", False):  # scripts read the cause and the hint as fields
+            show_json_line(exc.to_json())
         return 1
     except KeyboardInterrupt:
         say("ebpf-hub: interrupted")

@@ -39,6 +39,11 @@ def show_json(value: Any) -> None:
     print(json.dumps(value, indent=2, sort_keys=True))
 
 
+def show_json_line(value: Any) -> None:
+    """`show_json` on one line: after `run --json`'s JSON Lines, an error is one more line."""
+    print(json.dumps(value, sort_keys=True))
+
+
 def say(message: str) -> None:
     """One line on stderr, so --json output on stdout stays clean; escaped as `show` is."""
     print(escape(message), file=sys.stderr)

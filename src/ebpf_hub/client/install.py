@@ -150,7 +150,7 @@ def remove(name: str) -> InstalledPackage | None:
     with package_lock(name):
         current = _current(name)
         if not delete(name):
-            raise HubError(f"{name} is not installed; `ebpf-hub list` shows what is")
+            raise HubError(f"{name} is not installed", hint="`ebpf-hub list` shows what is")
     return current
 
 
@@ -176,7 +176,7 @@ def pull(settings: Settings, text: str, out_dir: Path, *, allow_unsigned: bool =
     elif reference.tag is not None:
         digest = resolve_tag(settings, source, reference.tag)
     else:
-        raise HubError(f"{quote(text)} names no version: add :TAG or @sha256:DIGEST")
+        raise HubError(f"{quote(text)} names no version", hint="add :TAG or @sha256:DIGEST")
     return fetch(settings, source, digest, out_dir, allow_unsigned=allow_unsigned)
 
 
@@ -194,7 +194,8 @@ def hub_source(settings: Settings, name: str, entry: dict[str, Any]) -> Source:
     if not entry["ref"].endswith(suffix):
         raise HubError(
             f"the hub lists {quote(entry['ref'])} for {name} {entry['version']}, which is not "
-            f"REGISTRY{suffix}; report it to the hub"
+            f"REGISTRY{suffix}",
+            hint="report it to the hub",
         )
     index_registry = entry["ref"][: -len(suffix)]
     identity = parse_reference(f"{index_registry}/{name}").name
@@ -215,8 +216,8 @@ def package_lock(name: str) -> Iterator[None]:
             yield
     except LockTimeout:
         raise HubError(
-            f"another ebpf-hub has been working on {name} for {LOCK_TIMEOUT:.0f} s (lock "
-            f"{path}); wait for it to finish, then try again"
+            f"another ebpf-hub has been working on {name} for {LOCK_TIMEOUT:.0f} s (lock {path})",
+            hint="wait for it to finish, then try again",
         ) from None
 
 
@@ -274,8 +275,8 @@ def _published_digest(name: str, entry: dict[str, Any]) -> str:
     digest: str | None = entry["digest"]
     if digest is None:
         raise HubError(
-            f"{name} {entry['version']} is not published yet (the hub lists no digest for it); "
-            f"try again later, or pick another version (`ebpf-hub info {name}`)"
+            f"{name} {entry['version']} is not published yet (the hub lists no digest for it)",
+            hint=f"try again later, or pick another version (`ebpf-hub info {name}`)",
         )
     return digest
 

@@ -93,7 +93,9 @@ def installed_package(name: str) -> InstalledPackage:
     """The installed version of `name`, or a one-line error saying how to install it."""
     found = find_installed(name)
     if found is None:
-        raise HubError(f"{name} is not installed; install it with `ebpf-hub install {name}`")
+        raise HubError(
+            f"{name} is not installed", hint=f"install it with `ebpf-hub install {name}`"
+        )
     return found
 
 
@@ -109,7 +111,9 @@ def find_installed(name: str) -> InstalledPackage | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise HubError(f"cannot read {record} ({exc.strerror}); check its permissions") from None
+        raise HubError(
+            f"cannot read {record} ({exc.strerror})", hint="check its permissions"
+        ) from None
     return _parse(record, raw)
 
 
@@ -191,21 +195,21 @@ def _has(directory: int, name: str) -> bool:
 
 
 def _parse(record: Path, raw: bytes) -> InstalledPackage:
-    damaged = (
-        f"{record} is damaged; reinstall with `ebpf-hub install {record.parent.name}` "
-        "or remove the directory"
+    damaged = HubError(
+        f"{record} is damaged",
+        hint=f"reinstall with `ebpf-hub install {record.parent.name}` or remove the directory",
     )
     try:
         data = json.loads(raw)
     except ValueError:
-        raise HubError(damaged) from None
+        raise damaged from None
     if not isinstance(data, dict) or any(key not in data for key in _FIELDS):
-        raise HubError(damaged)
+        raise damaged
     names = [str(name) for name in data["files"]]
     directory = record.parent / str(data["directory"])
     plain = all(_plain(name) for name in [directory.name, *names])
     if not plain or directory.parent != record.parent or not _is_real_directory(directory):
-        raise HubError(damaged)
+        raise damaged
     return InstalledPackage(
         name=str(data["name"]),
         version=str(data["version"]),

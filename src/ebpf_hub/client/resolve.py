@@ -15,7 +15,7 @@ from typing import Any
 import semver
 
 from ebpf_hub.client.hubindex import check_name
-from ebpf_hub.errors import HubError
+from ebpf_hub.errors import HubError, NothingInstallableError
 from ebpf_hub.safetext import clip, quote
 
 _PARTIAL = re.compile(r"(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?")
@@ -36,7 +36,9 @@ def parse_spec(text: str) -> tuple[str, str | None]:
     name, at, spec = text.partition("@")
     check_name(name)
     if at and not spec:
-        raise HubError(f"{quote(text)}: nothing after '@'; write NAME@VERSION, e.g. {name}@1.2")
+        raise HubError(
+            f"{quote(text)}: nothing after '@'", hint=f"write NAME@VERSION, e.g. {name}@1.2"
+        )
     if spec:
         _check_spec(spec)
     return name, spec or None
@@ -51,7 +53,9 @@ def resolve(package: dict[str, Any], spec: str | None) -> Resolution:
         for _, entry in versions:
             if entry["version"] == spec:
                 return Resolution(entry, _yank_warning(name, entry))
-        raise HubError(f"{name} has no version {clip(spec)}; available: {_available(versions)}")
+        raise NothingInstallableError(
+            f"{name} has no version {clip(spec)}", hint=f"available: {_available(versions)}"
+        )
     releases = [
         (parsed, entry)
         for parsed, entry in versions
@@ -60,22 +64,22 @@ def resolve(package: dict[str, Any], spec: str | None) -> Resolution:
     if releases:
         return Resolution(max(releases, key=lambda pair: pair[0])[1])
     if spec is None:
-        raise HubError(
+        raise NothingInstallableError(
             f"{name} has no release to install by default (every version is yanked or a "
-            f"prerelease); name one exactly, e.g. {name}@VERSION; available: "
-            f"{_available(versions)}"
+            "prerelease)",
+            hint=f"name one exactly, e.g. {name}@VERSION; available: {_available(versions)}",
         )
-    raise HubError(
-        f"{name} has no release matching {clip(spec)}; available: {_available(versions)}"
+    raise NothingInstallableError(
+        f"{name} has no release matching {clip(spec)}", hint=f"available: {_available(versions)}"
     )
 
 
 def _check_spec(spec: str) -> None:
     if _PARTIAL.fullmatch(spec):
         return
-    hint = f"; drop the 'v' ({clip(spec[1:])})" if spec[:1] in "vV" and len(spec) > 1 else ""
+    hint = f"drop the 'v' ({clip(spec[1:])})" if spec[:1] in "vV" and len(spec) > 1 else None
     if not semver.Version.is_valid(spec):
-        raise HubError(f"version {quote(spec)} is not {_SPEC_FORMS}{hint}")
+        raise HubError(f"version {quote(spec)} is not {_SPEC_FORMS}", hint=hint)
 
 
 def _parse_version(name: str, version: str) -> semver.Version:
@@ -83,8 +87,8 @@ def _parse_version(name: str, version: str) -> semver.Version:
         return semver.Version.parse(version)
     except ValueError:
         raise HubError(
-            f"{name}: the hub lists version {quote(version)}, which is not a semantic version; "
-            "report it to the hub"
+            f"{name}: the hub lists version {quote(version)}, which is not a semantic version",
+            hint="report it to the hub",
         ) from None
 
 

@@ -61,14 +61,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     from ebpf_hub.client.hubindex import HubIndex
     from ebpf_hub.client.installed import find_installed
     from ebpf_hub.client.resolve import parse_spec, resolve
-    from ebpf_hub.errors import HubError
+    from ebpf_hub.errors import NothingInstallableError
 
     name, spec = parse_spec(args.package)
     with HubIndex(settings_from(args)) as hub:
         package = hub.package(name)
     try:
         selected: dict[str, Any] | None = resolve(package, spec).version
-    except HubError:
+    except NothingInstallableError:
         if spec is not None:
             raise
         selected = None  # nothing installable by default: still worth describing

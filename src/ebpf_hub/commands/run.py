@@ -135,6 +135,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "check what this host can run: kernel, BTF, privileges, program types",
         "Report the host facts `run` depends on, probing the kernel for each kind of program "
         "(tracepoints, tp_btf, fentry, kprobes, uprobes, XDP, TC, cgroup) and ring buffers. "
-        "Exits 1 when something every package needs is missing.",
+        "Exits 1 when something every package needs is missing. `run` and `doctor` load the "
+        "system's libbpf.so.1, or the library that $EBPF_HUB_LIBBPF names (a path).",
     )
     doctor.add_argument("--json", action="store_true", help="print the checks as JSON")

@@ -19,19 +19,15 @@ from pathlib import Path
 from typing import Protocol
 
 from ebpf_hub.run import libbpf as lib
-from ebpf_hub.run.errors import AttachError, LoaderError, check_int, check_ptr
-from ebpf_hub.run.host import ensure_tracefs, has_kprobes
-from ebpf_hub.run.libbpf import describe_error
+from ebpf_hub.run.errors import AttachError, LoaderError
+from ebpf_hub.run.host import KPROBE_KINDS, NO_KPROBES, ensure_tracefs, has_kprobes
+from ebpf_hub.run.libbpf import check_int, check_ptr, describe_error
 from ebpf_hub.run.programs import ProgramInfo
 
 _log = logging.getLogger(__name__)
 
 UPROBE_KINDS = frozenset({"uprobe", "uretprobe", "uprobe.s", "uretprobe.s"})
-KPROBE_KINDS = frozenset(
-    {"kprobe", "kretprobe", "ksyscall", "kretsyscall", "kprobe.multi", "kretprobe.multi"}
-)
 TRACEPOINT_KINDS = frozenset({"tracepoint", "tp"})
-NO_KPROBES = "this kernel has no kprobes (CONFIG_KPROBES unset)"
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""The runner's errors: each a HubError, so the CLI prints it as one line and exits non-zero."""
+"""The runner's errors: each a HubError, so the CLI prints it as one line and exits non-zero.
+
+Nothing here loads libbpf (`check_int` and `check_ptr` live beside its binding): modules that
+only read the host, and `doctor` reporting that libbpf is missing, import these freely.
+"""
 
 from __future__ import annotations
 
-import ctypes
-import errno
-
 from ebpf_hub.errors import HubError
-from ebpf_hub.run.libbpf import describe_error
 
 
 class LoaderError(HubError):
@@ -27,17 +27,3 @@ class ParamError(HubError):
 
 class PreflightError(HubError):
     """The host lacks something the package needs; nothing was loaded."""
-
-
-def check_int(ret: int, what: str) -> int:
-    """libbpf's int results: non-negative, or a negative errno."""
-    if ret < 0:
-        raise LoaderError(f"{what}: {describe_error(-ret)}")
-    return ret
-
-
-def check_ptr(ptr: int | None, what: str) -> int:
-    """libbpf's pointer results: non-NULL, or NULL with errno set."""
-    if not ptr:
-        raise LoaderError(f"{what}: {describe_error(ctypes.get_errno() or errno.EINVAL)}")
-    return ptr

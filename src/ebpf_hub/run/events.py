@@ -8,7 +8,8 @@ import sys
 from collections.abc import Callable
 
 from ebpf_hub.run import libbpf as lib
-from ebpf_hub.run.errors import LoaderError, check_int, check_ptr
+from ebpf_hub.run.errors import LoaderError
+from ebpf_hub.run.libbpf import check_int, check_ptr
 from ebpf_hub.run.maps import MapInfo
 
 

@@ -63,6 +63,13 @@ def _present(path: Path) -> bool:
     return True
 
 
+# Here rather than beside the attach code, so preflight can name them without loading libbpf.
+KPROBE_KINDS = frozenset(
+    {"kprobe", "kretprobe", "ksyscall", "kretsyscall", "kprobe.multi", "kretprobe.multi"}
+)
+NO_KPROBES = "this kernel has no kprobes (CONFIG_KPROBES unset)"
+
+
 def has_kprobes() -> bool:
     """libbpf attaches kprobes through the kprobe PMU, or kprobe_events on older kernels;
     a kernel built without CONFIG_KPROBES has neither."""

@@ -3,20 +3,35 @@
 Functions keep their C names and signatures so they read like libbpf's documentation. Handles
 (objects, programs, maps, links, buffers, BTF) are opaque pointers, seen from Python as ints.
 libbpf 1.x reports errors in two ways: pointer returns are NULL with errno set (read it with
-ctypes.get_errno(), the library is loaded with use_errno), int returns are a negative errno.
+ctypes.get_errno(), the library is loaded with use_errno), int returns are a negative errno;
+`check_ptr` and `check_int` turn both into a LoaderError.
+
+Importing this module loads the library: without it the import raises LibbpfMissingError, which
+`run` reports as its error line and `doctor` as a "no" line. `EBPF_HUB_LIBBPF` names the
+library to load instead (a path, or a soname the dynamic linker finds).
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import os
 from collections.abc import Callable
 from typing import Any
 
+from ebpf_hub.errors import LibbpfMissingError
+from ebpf_hub.run.errors import LoaderError
+
+LIBBPF_ENV = "EBPF_HUB_LIBBPF"
+LIBRARY = os.environ.get(LIBBPF_ENV) or "libbpf.so.1"
+
 try:
-    _lib = ctypes.CDLL("libbpf.so.1", use_errno=True)
-except OSError as exc:  # pragma: no cover - depends on the host
-    raise ImportError(f"libbpf.so.1 not found ({exc}); install libbpf1") from exc
+    _lib = ctypes.CDLL(LIBRARY, use_errno=True)
+except OSError as exc:
+    raise LibbpfMissingError(
+        f"cannot load libbpf: {exc}",
+        hint=f"install libbpf 1.1 or later (Debian and Ubuntu: libbpf1), or set {LIBBPF_ENV}",
+    ) from None
 _libc = ctypes.CDLL(None, use_errno=True)
 
 c_void_p = ctypes.c_void_p
@@ -33,6 +48,20 @@ def describe_error(err: int) -> str:
     text = buf.value.decode(errors="replace")
     name = errno.errorcode.get(err)
     return f"{name} ({text})" if name else text
+
+
+def check_int(ret: int, what: str) -> int:
+    """libbpf's int results: non-negative, or a negative errno."""
+    if ret < 0:
+        raise LoaderError(f"{what}: {describe_error(-ret)}")
+    return ret
+
+
+def check_ptr(ptr: int | None, what: str) -> int:
+    """libbpf's pointer results: non-NULL, or NULL with errno set."""
+    if not ptr:
+        raise LoaderError(f"{what}: {describe_error(ctypes.get_errno() or errno.EINVAL)}")
+    return ptr
 
 
 def _fn(name: str, restype: Any, *argtypes: Any) -> Callable[..., Any]:

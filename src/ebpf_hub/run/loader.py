@@ -28,10 +28,10 @@ from ebpf_hub.run.attach import (
     detach_all,
     plan_attach,
 )
-from ebpf_hub.run.errors import AttachError, LoaderError, LoadError, check_ptr
+from ebpf_hub.run.errors import AttachError, LoaderError, LoadError
 from ebpf_hub.run.events import EventBuffer
 from ebpf_hub.run.host import lockdown_mode
-from ebpf_hub.run.libbpf import describe_error
+from ebpf_hub.run.libbpf import check_ptr, describe_error
 from ebpf_hub.run.maps import Map, MapInfo, map_info, text
 from ebpf_hub.run.programs import ProgramInfo, program_info
 from ebpf_hub.safetext import escape

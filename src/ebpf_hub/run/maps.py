@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ebpf_hub.run import libbpf as lib
-from ebpf_hub.run.errors import LoaderError, check_int
+from ebpf_hub.run.errors import LoaderError
+from ebpf_hub.run.libbpf import check_int
 
 _PER_CPU_MAPS = frozenset(
     {"percpu_hash", "percpu_array", "lru_percpu_hash", "percpu_cgroup_storage"}

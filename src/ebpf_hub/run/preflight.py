@@ -4,6 +4,9 @@ Each check compares one thing the package needs with what the host has: the arch
 the kernel version, kernel BTF, the capabilities for its hooks, and each program type it
 uses, which is probed (a kernel may know a type and still refuse it: under lockdown this one
 refuses fentry/fexit with EPERM). A failed check says what is missing and how to get it.
+
+The probes load libbpf, so they are imported where they run: `doctor` reports the host's
+other facts, and a missing libbpf as one more line, on a host without it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from typing import Any
 
 from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.bpfobj.programs import ProgramInfo as ObjectProgram
-from ebpf_hub.run import host, probes
-from ebpf_hub.run.attach import KPROBE_KINDS, NO_KPROBES
+from ebpf_hub.errors import LibbpfMissingError
+from ebpf_hub.run import host
 from ebpf_hub.run.errors import LoaderError, PreflightError
-from ebpf_hub.run.libbpf import describe_error
+from ebpf_hub.run.host import KPROBE_KINDS, NO_KPROBES
 
 SUPPORTED_ARCHITECTURES = ("x86_64", "aarch64")
 _MIN_KERNEL = (5, 8)  # ring buffers, CAP_BPF and CAP_PERFMON
@@ -160,6 +163,9 @@ def _tracepoint_check(target: str) -> Iterator[Check]:
 
 
 def _trampoline_check(kind: str, target: str, prog_type: str) -> Iterator[Check]:
+    from ebpf_hub.run import probes
+    from ebpf_hub.run.libbpf import describe_error
+
     btf_kind, prefix = _BTF_TARGETS[kind]
     type_id = probes.vmlinux_type_id(prefix + target, btf_kind)
     if type_id is None:  # in a module, or missing: libbpf knows better at load
@@ -273,12 +279,16 @@ def tracefs_check() -> Check:
 
 
 def prog_type_check(prog_type: str) -> Check:
+    from ebpf_hub.run import probes
+
     return _probe_check(
         f"{prog_type} programs", probes.probe_prog_type, prog_type, "this kernel does not load them"
     )
 
 
 def map_type_check(map_type: str) -> Check:
+    from ebpf_hub.run import probes
+
     return _probe_check(
         f"{map_type} maps", probes.probe_map_type, map_type, "this kernel cannot create them"
     )
@@ -306,13 +316,14 @@ def host_checks() -> list[Check]:
     kind of program this host can or cannot run."""
     capabilities = sorted(host.effective_capabilities())
     privileges = privileges_check({"CAP_BPF", "CAP_PERFMON"})
+    libbpf = libbpf_check()
     checks = [
         arch_check(None),
         kernel_check(None),
         btf_check(),
         privileges,
         Check("capabilities", True, ", ".join(capabilities) or "none", required=False),
-        Check("libbpf", True, probes.libbpf_version(), required=False),
+        libbpf,
         Check("lockdown", True, host.lockdown_mode() or "unknown (securityfs not mounted)"),
         tracefs_check(),
         Check(
@@ -325,6 +336,11 @@ def host_checks() -> list[Check]:
         ),
     ]
     if not privileges.ok:  # probes load programs: they would only repeat this failure
+        return checks
+    if not libbpf.ok:  # every package loads through libbpf, and so do the probes
+        checks.append(
+            Check("program types", False, "not probed: the probes need libbpf", libbpf.hint)
+        )
         return checks
     checks.append(prog_type_check("tracepoint"))
     checks.append(_optional(prog_type_check("raw_tracepoint")))
@@ -339,6 +355,15 @@ def host_checks() -> list[Check]:
     checks.extend(_optional(prog_type_check(t)) for t in ("xdp", "sched_cls", "cgroup_skb"))
     checks.append(map_type_check("ringbuf"))
     return checks
+
+
+def libbpf_check() -> Check:
+    """The libbpf in use, or why none can be loaded: a "no" line of doctor, not a crash."""
+    try:
+        from ebpf_hub.run import probes
+    except LibbpfMissingError as exc:
+        return Check("libbpf", False, exc.message, exc.hint or "", required=False)
+    return Check("libbpf", True, probes.libbpf_version(), required=False)
 
 
 def _optional(check: Check) -> Check:

@@ -13,7 +13,8 @@ import functools
 import os
 
 from ebpf_hub.run import libbpf as lib
-from ebpf_hub.run.errors import LoaderError, check_int
+from ebpf_hub.run.errors import LoaderError
+from ebpf_hub.run.libbpf import check_int
 
 # BPF_MOV64_IMM(BPF_REG_0, 0); BPF_EXIT_INSN(): "r0 = 0; exit"
 _RETURN_ZERO = bytes.fromhex("b7000000000000009500000000000000")
