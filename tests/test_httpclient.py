@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ebpf_hub.httpclient import Client, TooLargeError, TransferError, next_link
+from ebpf_hub.httpclient import Client, RetryPolicy, TooLargeError, TransferError, next_link
 
 BIG = bytes(range(256)) * 800  # 200 KiB: more than the client drains to keep a connection
 PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY")
@@ -173,9 +173,12 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(variable, raising=False)
 
 
-def fast(**options: Any) -> Client:
+def fast(
+    retries: int = 3, backoff: float = 0.01, backoff_max: float = 8.0, **options: Any
+) -> Client:
     """A client that waits a few milliseconds between retries instead of a quarter second."""
-    return Client(**{"timeout": 5.0, "backoff": 0.01, **options})
+    retry = RetryPolicy(retries, backoff, backoff_max)
+    return Client(**{"timeout": 5.0, "retry": retry, **options})
 
 
 def ok(handler: Handler) -> None:

@@ -9,11 +9,12 @@ already what urllib3 builds on. What the client needs on top is small, and lives
   with a minimum rate for its answer, so a server that trickles cannot hold the client
   (`ebpf_hub.httplimits`);
 - kept-alive connections, reused per host (one idle pool, safe to share between threads);
-- retries with capped exponential backoff: connection failures for every method (a request
-  that never reached the server is safe to repeat), and 429/5xx answers and broken reads for
-  GET and HEAD only; `Retry-After` is honoured up to the same cap, so a server or proxy
-  cannot stall the client for long. Writes are repeated, if at all, by their callers, who
-  know whether the whole operation is safe to redo;
+- retries with capped exponential backoff, as a `RetryPolicy` the layers above share:
+  connection failures for every method (a request that never reached the server is safe to
+  repeat), and 429/5xx answers and broken reads for GET and HEAD only; `Retry-After` is
+  honoured up to the same cap, so a server or proxy cannot stall the client for long. Writes
+  are repeated, if at all, by their callers, who know whether the whole operation is safe
+  to redo;
 - redirects of GET and HEAD, dropping credentials when the redirect leaves the host;
 - `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` from the environment, as curl and requests read
   them (HTTPS through a CONNECT tunnel);
@@ -33,6 +34,7 @@ import select
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Any, cast
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -53,13 +55,43 @@ class TransferError(Exception):
     """No usable answer: the connection, TLS or a read failed, or timed out.
 
     `reason` is a few lowercase words ("connection refused", "timed out") for messages;
-    `tls` tells a certificate or handshake failure from an unreachable host.
+    `tls` tells a certificate or handshake failure from an unreachable host; `sent` is False
+    for a request that never reached a server (connecting failed, or a kept-alive socket was
+    stale), which any method may repeat.
     """
 
-    def __init__(self, reason: str, *, tls: bool = False) -> None:
+    def __init__(self, reason: str, *, tls: bool = False, sent: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
         self.tls = tls
+        self.sent = sent
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a failed request is tried again, for every layer at once.
+
+    One object, shared by the HTTP client and the operations built on it (a blob download, an
+    upload), so that each failure is retried at exactly one level: the client repeats what
+    `client_retries` accepts, and an operation repeats only the rest (a body that broke after
+    the client returned the answer, a write that reached the server). Were both to repeat a
+    503, a registry stuck on it would get `attempts` squared requests instead of `attempts`.
+    Retry number n (from 1) waits `backoff * 2**(n-1)` seconds, at most `backoff_max`.
+    """
+
+    retries: int = 3
+    backoff: float = 0.25
+    backoff_max: float = 8.0
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (from 1)."""
+        return float(min(self.backoff * 2 ** (retry - 1), self.backoff_max))
+
+    @staticmethod
+    def client_retries(method: str, *, sent: bool) -> bool:
+        """Whether the client itself repeats a `method` request that failed, or answered one
+        of `RETRY_STATUSES`; `sent`: the request reached the server (every answer did)."""
+        return not sent or method in IDEMPOTENT
 
 
 class TooLargeError(Exception):
@@ -165,9 +197,8 @@ class Client:
     """A small HTTP client: keep-alive, timeouts, retries, redirects, proxies.
 
     `timeout` bounds each read (and the connection, up to `connect_timeout`); `limits` bound
-    each request as a whole (see `Limits`). Retry number n (from 1) waits
-    `backoff * 2**(n-1)` seconds, at most `backoff_max`, and is not made when the wait would
-    run past the deadline.
+    each request as a whole (see `Limits`). `retry` says which failures are tried again and
+    when; a retry is not made when its wait would run past the deadline.
     """
 
     def __init__(
@@ -175,18 +206,14 @@ class Client:
         *,
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
-        retries: int = 3,
-        backoff: float = 0.25,
-        backoff_max: float = 8.0,
+        retry: RetryPolicy | None = None,
         user_agent: str | None = None,
         limits: Limits | None = None,
     ) -> None:
         self.timeout = timeout
         self.limits = limits or Limits()
         self.connect_timeout = min(connect_timeout, timeout)
-        self.retries = retries
-        self.backoff = backoff
-        self.backoff_max = backoff_max
+        self.retry = retry or RetryPolicy()
         self.user_agent = user_agent
         self._idle: dict[_Route, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
@@ -209,10 +236,6 @@ class Client:
             self._idle.clear()
         for conn in idle:
             conn.close()
-
-    def delay(self, retry: int) -> float:
-        """Seconds to wait before retry number `retry` (from 1)."""
-        return float(min(self.backoff * 2 ** (retry - 1), self.backoff_max))
 
     def request(
         self,
@@ -255,34 +278,37 @@ class Client:
     ) -> Response:
         stream = body if body is not None and not isinstance(body, bytes) else None
         start = stream.tell() if stream is not None else 0
+        policy = self.retry
         retry = 0
         while True:
             try:
                 response = self._send(method, url, headers, body, clock)
-            except _NotSent as exc:  # never reached the server: safe to repeat for any method
-                failure = exc.error
             except TransferError as exc:
-                if method not in IDEMPOTENT:
+                if not policy.client_retries(method, sent=exc.sent):
                     raise
                 failure = exc
             else:
                 if (
-                    method not in IDEMPOTENT
-                    or response.status not in RETRY_STATUSES
-                    or retry >= self.retries
+                    response.status not in RETRY_STATUSES
+                    or not policy.client_retries(method, sent=True)
+                    or retry >= policy.retries
                 ):
                     return response
-                wait = max(self.delay(retry + 1), _retry_after(response, self.backoff_max))
+                wait = max(policy.delay(retry + 1), _retry_after(response, policy.backoff_max))
                 if wait >= clock.remaining():  # this answer, rather than none at the deadline
                     return response
                 retry += 1
                 response.close()
                 time.sleep(wait)
                 continue
-            if retry >= self.retries or failure.tls or self.delay(retry + 1) >= clock.remaining():
+            if (
+                retry >= policy.retries
+                or failure.tls
+                or policy.delay(retry + 1) >= clock.remaining()
+            ):
                 raise failure
             retry += 1
-            time.sleep(self.delay(retry))
+            time.sleep(policy.delay(retry))
             if stream is not None:
                 stream.seek(start)
 
@@ -320,10 +346,8 @@ class Client:
             raise
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            error = TransferError(_reason(exc))
-            if reused and isinstance(exc, _STALE):  # the server closed an idle connection
-                raise _NotSent(error) from None
-            raise error from None
+            stale = reused and isinstance(exc, _STALE)  # the server closed an idle connection
+            raise TransferError(_reason(exc), sent=not stale) from None
         return Response(self, (key, proxy), conn, raw, method, url=url)
 
     def _acquire(self, route: _Route, clock: Clock) -> tuple[bool, http.client.HTTPConnection]:
@@ -366,7 +390,7 @@ class Client:
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             clock.timed_out()
-            raise _NotSent(TransferError(_reason(exc))) from None
+            raise TransferError(_reason(exc), sent=False) from None
         conn.sock = PacedSocket(conn.sock, self.timeout, clock)
         return conn
 
@@ -391,14 +415,6 @@ def next_link(header: str) -> str | None:
         if "rel=next" in params.replace('"', "").replace(" ", "").lower().split(";"):
             return target.strip().strip("<>")
     return None
-
-
-class _NotSent(Exception):
-    """The request never reached a server: connecting failed, or a kept-alive socket was stale."""
-
-    def __init__(self, error: TransferError) -> None:
-        super().__init__(error.reason)
-        self.error = error
 
 
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)

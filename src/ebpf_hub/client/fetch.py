@@ -116,7 +116,7 @@ def resolve_tag(settings: Settings, source: Source, tag: str) -> str:
 
 
 def open_remote(source: Source, settings: Settings) -> Store:
-    """The store `source` points at, with the client's timeout, retries and credentials.
+    """The store `source` points at, with the settings' HTTP client and credentials.
 
     Plain HTTP only to `localhost` itself, loopback IP literals and the hosts the user
     declared insecure (`ebpf_hub.oci.hosts`): a local registry rarely has a certificate, and
@@ -134,10 +134,8 @@ def open_remote(source: Source, settings: Settings) -> Store:
         location.repository,
         insecure=plain_http_allowed(location.host, settings.insecure_registries),
         keychain=Keychain(configured=settings.credential_host),
-        timeout=settings.timeout,
-        retries=settings.retries,
-        limits=settings.limits,
         durable=False,
+        client=settings.http_client(),
     )
 
 
@@ -154,9 +152,9 @@ def _check_signature(
     if settings.public_key is None:
         if not allow_unsigned:
             raise HubError(
-                f"cannot verify {where}: no public key is configured; set {PUBLIC_KEY_ENV} or "
-                "pass --public-key FILE (the hub's signing key), or --allow-unsigned to skip "
-                "verification"
+                f"cannot verify {where}: no public key is configured",
+                hint=f"set {PUBLIC_KEY_ENV} or pass --public-key FILE (the hub's signing key), "
+                "or --allow-unsigned to skip verification",
             )
         warn(f"{where} is not verified: no public key is configured (--allow-unsigned)")
         return False

@@ -18,7 +18,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ebpf_hub import __version__
 from ebpf_hub.client.console import say
 from ebpf_hub.client.settings import HUB_URL_ENV, Settings
 from ebpf_hub.errors import HubError
@@ -36,7 +35,6 @@ API_PATH = "api/v1/"
 INDEX_FILE = "index.json"
 INDEX_SCHEMA = "index.schema.json"
 PACKAGE_SCHEMA = "package-index.schema.json"
-BACKOFF_MAX = 10.0
 
 
 class _NotFound(Exception):
@@ -62,15 +60,20 @@ class _CacheEntry:
 
 
 class HubIndex:
-    """The index of one hub, read lazily: each file is fetched at most once per instance."""
+    """The index of one hub, read lazily: each file is fetched at most once per instance.
 
-    def __init__(self, settings: Settings) -> None:
+    `client` is the command's HTTP client, shared with its registries; without one the index
+    opens its own, from `settings`, and closes it with itself.
+    """
+
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
         self.settings = settings
         self._base = settings.hub_url if settings.hub_url.endswith("/") else settings.hub_url + "/"
         self._local = _local_root(self._base)
         key = hashlib.sha256(self._base.encode()).hexdigest()[:24]
         self._cache_root = cache_dir() / "index" / key
-        self._client: Client | None = None
+        self._client = client
+        self._owns_client = client is None
         self._documents: dict[str, dict[str, Any]] = {}
         self._noticed = False
 
@@ -86,8 +89,8 @@ class HubIndex:
         self.close()
 
     def close(self) -> None:
-        """Close the HTTP connections, if any were opened."""
-        if self._client is not None:
+        """Close the HTTP connections, if the index opened them."""
+        if self._client is not None and self._owns_client:
             self._client.close()
             self._client = None
 
@@ -106,11 +109,12 @@ class HubIndex:
         try:
             entry = self._document(f"packages/{name}.json", PACKAGE_SCHEMA, PACKAGE_LIMIT)
         except _NotFound:
-            raise HubError(self._unknown(name)) from None
+            raise self._unknown(name) from None
         if entry["name"] != name:
             raise HubError(
                 f"{self._where(f'packages/{name}.json')} describes {entry['name']!r}, "
-                f"not {quote(name)}; the hub is inconsistent, report it to the hub"
+                f"not {quote(name)}",
+                hint="the hub is inconsistent, report it to the hub",
             )
         return entry
 
@@ -122,7 +126,8 @@ class HubIndex:
                 "write one with `ebpf-hub index --out DIR`, or " if self._local is not None else ""
             )
             raise HubError(
-                f"no hub index at {self._where(INDEX_FILE)}; {hint}check --hub / {HUB_URL_ENV}"
+                f"no hub index at {self._where(INDEX_FILE)}",
+                hint=f"{hint}check --hub / {HUB_URL_ENV}",
             ) from None
 
     def _document(self, relative: str, schema: str, limit: int) -> dict[str, Any]:
@@ -152,8 +157,8 @@ class HubIndex:
         except _Unreachable as exc:
             if cached is None:
                 raise HubError(
-                    f"cannot reach the hub at {self._base} ({exc}); "
-                    f"check --hub / {HUB_URL_ENV} or your network"
+                    f"cannot reach the hub at {self._base} ({exc})",
+                    hint=f"check --hub / {HUB_URL_ENV} or your network",
                 ) from None
             self._notice(
                 f"hub unreachable ({exc}); using the cached index from "
@@ -167,14 +172,7 @@ class HubIndex:
     def _get(self, url: str, etag: str | None, limit: int) -> tuple[int, bytes, str | None]:
         """(status, body, ETag) of a GET of `url`, retried by the client on transient errors."""
         if self._client is None:
-            self._client = Client(
-                timeout=self.settings.timeout,
-                retries=self.settings.retries,
-                backoff=self.settings.backoff,
-                backoff_max=BACKOFF_MAX,
-                user_agent=f"ebpf-hub/{__version__}",
-                limits=self.settings.limits,
-            )
+            self._client = self.settings.http_client()
         headers = {"If-None-Match": etag} if etag else {}
         try:
             with self._client.request("GET", url, headers=headers) as response:
@@ -229,8 +227,8 @@ class HubIndex:
             write_atomic(self._cache_path(relative), body, durable=False)  # torn: fails its hash
         except OSError as exc:
             raise HubError(
-                f"cannot write the index cache {path} ({exc.strerror}); "
-                "check its permissions or set XDG_CACHE_HOME"
+                f"cannot write the index cache {path} ({exc.strerror})",
+                hint="check its permissions or set XDG_CACHE_HOME",
             ) from None
 
     def _cache_path(self, relative: str) -> Path:
@@ -245,18 +243,18 @@ class HubIndex:
             self._noticed = True
             say(f"ebpf-hub: {message}")
 
-    def _unknown(self, name: str) -> str:
+    def _unknown(self, name: str) -> HubError:
         import difflib
 
         names = [p["name"] for p in self.summaries()]
         if name in names:
-            return (
-                f"the hub lists {quote(name)} but has no {API_PATH}packages/{name}.json; "
-                "it may be updating, try again shortly"
+            return HubError(
+                f"the hub lists {quote(name)} but has no {API_PATH}packages/{name}.json",
+                hint="it may be updating, try again shortly",
             )
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         hint = f"did you mean: {', '.join(close)}?" if close else "`ebpf-hub search` lists them"
-        return f"no package named {quote(name)} on the hub at {self._base}; {hint}"
+        return HubError(f"no package named {quote(name)} on the hub at {self._base}", hint=hint)
 
 
 def check_name(name: str) -> None:
@@ -283,7 +281,7 @@ def _decode(body: bytes, schema_name: str, where: str) -> dict[str, Any]:
         data = json.loads(body)
     except ValueError as exc:
         raise HubError(
-            f"{where} is not valid JSON ({exc}); check --hub, or report it to the hub"
+            f"{where} is not valid JSON ({exc})", hint="check --hub, or report it to the hub"
         ) from None
     validator = _validator(schema_name)
     if not validator.is_valid(data):
@@ -293,8 +291,8 @@ def _decode(body: bytes, schema_name: str, where: str) -> dict[str, Any]:
         if len(message) > 160:
             message = message[:157] + "..."
         raise HubError(
-            f"{where} is not a valid eBPF Hub index file (at {location}: {message}); "
-            "check --hub, or report it to the hub"
+            f"{where} is not a valid eBPF Hub index file (at {location}: {message})",
+            hint="check --hub, or report it to the hub",
         )
     decoded: dict[str, Any] = data
     return decoded
@@ -307,7 +305,9 @@ def _local_root(base: str) -> Path | None:
 
         parts = urlsplit(base)
         if parts.netloc not in ("", "localhost"):
-            raise HubError(f"hub URL {base!r}: file:// URLs cannot name a host; use file:///PATH")
+            raise HubError(
+                f"hub URL {base!r}: file:// URLs cannot name a host", hint="use file:///PATH"
+            )
         return Path(unquote(parts.path))
     if base.startswith(("http://", "https://")):
         return None
@@ -322,7 +322,7 @@ def _read_local(path: Path, limit: int) -> _Fetched:
         raise _NotFound from None
     except OSError as exc:
         raise HubError(
-            f"cannot read {path} ({exc.strerror}); check --hub / {HUB_URL_ENV}"
+            f"cannot read {path} ({exc.strerror})", hint=f"check --hub / {HUB_URL_ENV}"
         ) from None
     if len(body) > limit:
         raise HubError(_too_big(str(path), limit))

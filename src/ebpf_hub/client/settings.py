@@ -17,7 +17,7 @@ import os
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.httplimits import DEFAULT_DEADLINE, DEFAULT_MIN_RATE, Limits
@@ -26,9 +26,14 @@ from ebpf_hub.oci.reference import LAYOUT_PREFIX
 from ebpf_hub.paths import config_dir
 from ebpf_hub.privatedir import open_private_file
 
+if TYPE_CHECKING:
+    from ebpf_hub.httpclient import Client
+
 DEFAULT_HUB_URL = "https://ebpf-hub.github.io/"
 DEFAULT_REGISTRY = "ghcr.io/ebpf-hub/packages"
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+BACKOFF_MAX = 10.0
 
 HUB_URL_ENV = "EBPF_HUB_URL"
 REGISTRY_ENV = "EBPF_HUB_REGISTRY"
@@ -45,6 +50,7 @@ _CONFIG_HELP = {
     "public_key": "a string: the path of a PEM public key, or the PEM text itself",
     "require_signatures": "true or false: refuse artifacts without a valid signature",
     "timeout": "a number of seconds greater than 0, e.g. 30",
+    "retries": "a whole number, 0 or more: further tries of a failed request, e.g. 3",
     "deadline": "a number of seconds greater than 0, e.g. 300",
     "min_rate": "a number of bytes a second, 0 (no minimum) or more, e.g. 1024",
     "insecure_registries": 'a list of HOST[:PORT] to speak plain HTTP to, e.g. ["reg.lan:5000"]',
@@ -65,7 +71,7 @@ class Settings:
     public_key: Path | bytes | None = None
     require_signatures: bool = False
     timeout: float = DEFAULT_TIMEOUT  # seconds to wait to connect, and for each read
-    retries: int = 3  # further tries after a connection error, a 429 or a 5xx
+    retries: int = DEFAULT_RETRIES  # further tries after a connection error, a 429 or a 5xx
     backoff: float = 0.5  # retry n waits backoff * 2**(n-1) s (or Retry-After), at most 10
     deadline: float = DEFAULT_DEADLINE  # seconds for a whole request, retries and body included
     min_rate: float = DEFAULT_MIN_RATE  # bytes a second an answer averages over `timeout` s
@@ -118,6 +124,7 @@ class Settings:
             public_key=key,
             require_signatures=bool(require_signatures),
             timeout=float(config.get("timeout", DEFAULT_TIMEOUT)),
+            retries=config.get("retries", DEFAULT_RETRIES),
             deadline=_number(DEADLINE_ENV, config, "deadline", DEFAULT_DEADLINE),
             min_rate=_number(MIN_RATE_ENV, config, "min_rate", DEFAULT_MIN_RATE),
             insecure_registries=_check_hosts(*insecure) if insecure else (),
@@ -133,6 +140,20 @@ class Settings:
             window=self.timeout,
             deadline_setting=f"{DEADLINE_ENV} (or deadline in {CONFIG_FILE})",
             min_rate_setting=f"{MIN_RATE_ENV} (or min_rate in {CONFIG_FILE})",
+        )
+
+    def http_client(self) -> Client:
+        """An HTTP client for the hub, the registries and their token servers, with these
+        timeouts, limits and retries: one per command, passed down so that every request shares
+        one retry policy and the kept-alive connections (close it when done)."""
+        from ebpf_hub import __version__
+        from ebpf_hub.httpclient import Client, RetryPolicy  # only for commands that fetch
+
+        return Client(
+            timeout=self.timeout,
+            retry=RetryPolicy(self.retries, self.backoff, BACKOFF_MAX),
+            user_agent=f"ebpf-hub/{__version__}",
+            limits=self.limits,
         )
 
     def registry_for(self, index_registry: str | None) -> str:
@@ -165,21 +186,26 @@ def _read_config(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
-        raise HubError(f"{path}: cannot read the config file ({exc}); fix or remove it") from None
+        raise HubError(
+            f"{path}: cannot read the config file ({exc})", hint="fix or remove it"
+        ) from None
     import tomllib  # only when a config file exists: it is not needed for the defaults
 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise HubError(
-            f"{path}: not valid TOML ({exc}); fix the syntax or remove the file"
+            f"{path}: not valid TOML ({exc})", hint="fix the syntax or remove the file"
         ) from None
     for key, value in data.items():
         if key not in _CONFIG_HELP:
-            raise HubError(f"{path}: unknown key {key!r}; the keys are {', '.join(_CONFIG_HELP)}")
+            raise HubError(
+                f"{path}: unknown key {key!r}", hint=f"the keys are {', '.join(_CONFIG_HELP)}"
+            )
         if not _config_value_ok(key, value):
             raise HubError(
-                f"{path}: {key} = {value!r} is not allowed; {key} must be {_CONFIG_HELP[key]}"
+                f"{path}: {key} = {value!r} is not allowed",
+                hint=f"{key} must be {_CONFIG_HELP[key]}",
             )
     return data
 
@@ -187,6 +213,8 @@ def _read_config(path: Path) -> dict[str, Any]:
 def _config_value_ok(key: str, value: object) -> bool:
     if key == "require_signatures":
         return isinstance(value, bool)
+    if key == "retries":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if key == "insecure_registries":
         return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
     if key in ("timeout", "deadline", "min_rate"):
@@ -207,7 +235,9 @@ def _number(variable: str, config: dict[str, Any], key: str, default: float) -> 
     except ValueError:
         value = -1.0  # refused below, with what the value must be
     if not _config_value_ok(key, value):
-        raise HubError(f"{variable}={text!r} is not allowed; it must be {_CONFIG_HELP[key]}")
+        raise HubError(
+            f"{variable}={text!r} is not allowed", hint=f"it must be {_CONFIG_HELP[key]}"
+        )
     return value
 
 

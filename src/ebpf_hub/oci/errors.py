@@ -56,3 +56,13 @@ class RegistryUnavailableError(RegistryError):
 
     Kept apart from :class:`RegistryError` because these are the failures worth retrying.
     """
+
+
+class RepeatableError(RegistryUnavailableError):
+    """A transient failure the HTTP client did not retry itself, so the whole operation may.
+
+    A body that broke after the client returned the answer, or a write (POST, PUT) that
+    reached the registry and failed: :meth:`~ebpf_hub.oci.transport.Transport.retrying`
+    repeats the operation for these only, as the client already repeated the others
+    (`ebpf_hub.httpclient.RetryPolicy`).
+    """

@@ -16,7 +16,7 @@ from typing import BinaryIO
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from ebpf_hub.fsutil import atomic_writer
-from ebpf_hub.httpclient import Response, TooLargeError, TransferError, next_link
+from ebpf_hub.httpclient import Client, Response, TooLargeError, TransferError, next_link
 from ebpf_hub.httplimits import Limits
 from ebpf_hub.oci.auth import Credentials
 from ebpf_hub.oci.digest import CHUNK_SIZE, Verifier, check_digest, is_digest, sha256_digest
@@ -24,6 +24,7 @@ from ebpf_hub.oci.errors import (
     IntegrityError,
     RegistryError,
     RegistryUnavailableError,
+    RepeatableError,
 )
 from ebpf_hub.oci.keychain import Keychain
 from ebpf_hub.oci.manifest import (
@@ -61,9 +62,10 @@ class RegistryStore:
         retries: int = DEFAULT_RETRIES,
         limits: Limits | None = None,
         durable: bool = True,
+        client: Client | None = None,
     ) -> None:
         """`durable=False` writes downloads without syncing them, for a caller that keeps
-        them in a cache verified on every read. `credentials` and `keychain`: see
+        them in a cache verified on every read. `credentials`, `keychain` and `client`: see
         :class:`~ebpf_hub.oci.transport.Transport`."""
         self.repository = repository
         self._durable = durable
@@ -75,6 +77,7 @@ class RegistryStore:
             timeout=timeout,
             retries=retries,
             limits=limits,
+            client=client,
         )
 
     @property
@@ -223,8 +226,8 @@ class RegistryStore:
                 for chunk in response.iter_bytes(CHUNK_SIZE):
                     verifier.update(chunk)
                     target.write(chunk)
-            except TransferError as exc:
-                raise RegistryUnavailableError(
+            except TransferError as exc:  # after the client returned: not retried there
+                raise RepeatableError(
                     f"{what}: the transfer broke at byte {verifier.received} of "
                     f"{descriptor.size} ({exc.reason}); try again later"
                 ) from None

@@ -1,11 +1,13 @@
 """HTTP to one registry host: timeouts, retries, the authentication handshake, error mapping.
 
-Retries are split by what is safe to repeat. The HTTP client (`ebpf_hub.httpclient`) retries
-connection failures of every request, and the reads (GET, HEAD) that end in a 429 or 5xx or
-break, honouring ``Retry-After``. Writes (POST, PUT) that reached the registry are not
-retried there: a blob PUT that broke half-way leaves a dead upload session behind, so
-:meth:`Transport.retrying` repeats the whole write operation instead. Every request has a
-connect and a read timeout.
+Each failure is retried at one level, by one `RetryPolicy`. The HTTP client
+(`ebpf_hub.httpclient`) retries connection failures of every request, and the reads (GET,
+HEAD) that end in a 429 or 5xx or break, honouring ``Retry-After``. What it does not retry is
+raised as :class:`RepeatableError` and repeated whole by :meth:`Transport.retrying`: a blob
+body that broke after the client returned the answer (the download resumes), and a write
+(POST, PUT) that reached the registry (a blob PUT that broke half-way leaves a dead upload
+session behind, so the whole upload starts again). Every request has a connect and a read
+timeout.
 
 Credentials stay with their origin: the registry's go to the registry and to a token realm on
 the same origin; a realm on another origin gets only what the keychain holds for that host,
@@ -26,7 +28,14 @@ from typing import IO, TypeVar
 from urllib.parse import urlsplit
 
 from ebpf_hub import __version__
-from ebpf_hub.httpclient import RETRY_STATUSES, Client, Response, TooLargeError, TransferError
+from ebpf_hub.httpclient import (
+    RETRY_STATUSES,
+    Client,
+    Response,
+    RetryPolicy,
+    TooLargeError,
+    TransferError,
+)
 from ebpf_hub.httplimits import Limits
 from ebpf_hub.oci.auth import Challenge, Credentials, fetch_token, parse_challenge
 from ebpf_hub.oci.errors import (
@@ -34,6 +43,7 @@ from ebpf_hub.oci.errors import (
     NotFoundError,
     RegistryError,
     RegistryUnavailableError,
+    RepeatableError,
 )
 from ebpf_hub.oci.hosts import INSECURE_HELP, may_carry_credentials, url_host, url_origin
 from ebpf_hub.oci.keychain import Keychain
@@ -42,7 +52,6 @@ from ebpf_hub.safetext import clip
 DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
-BACKOFF = 0.25
 DETAIL_LIMIT = 200  # characters of a registry's error message in ours
 T = TypeVar("T")
 
@@ -53,6 +62,8 @@ class Transport:
     ``credentials`` are for this host only; without them the ``keychain`` is asked (for this
     host, and for a token realm elsewhere). The default keychain gives the environment's
     credentials to ``host``: whoever opens a transport on a host they chose configured it.
+    ``client``, when given, is shared with the rest of the command (its timeouts, limits and
+    retry policy then apply, not ``timeout``, ``retries`` and ``limits``).
     """
 
     def __init__(
@@ -65,19 +76,18 @@ class Transport:
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         limits: Limits | None = None,
+        client: Client | None = None,
     ) -> None:
         self.host = host
         self.base_url = f"{'http' if insecure else 'https'}://{host}"
         self.origin = url_origin(self.base_url)
         self.keychain = keychain if keychain is not None else Keychain(configured=host)
         self._given = credentials
-        self.attempts = retries + 1
         self._authorization: str | None = None
-        self.client = Client(
+        self.client = client or Client(
             timeout=timeout,
             connect_timeout=CONNECT_TIMEOUT,
-            retries=retries,
-            backoff=BACKOFF,
+            retry=RetryPolicy(retries=retries),
             user_agent=f"ebpf-hub/{__version__}",
             limits=limits,
         )
@@ -148,7 +158,8 @@ class Transport:
                     f"TLS failure talking to {self.host} for {what} ({exc.reason}); fix the "
                     f"certificate, or if it speaks plain HTTP, declare it insecure: {INSECURE_HELP}"
                 ) from None
-            raise RegistryUnavailableError(
+            retried = self.client.retry.client_retries(method, sent=exc.sent)
+            raise (RegistryUnavailableError if retried else RepeatableError)(
                 f"cannot reach {self.host} for {what} ({exc.reason}); check the address "
                 "and that the registry is running"
             ) from None
@@ -234,18 +245,21 @@ class Transport:
         if status == 404:
             raise NotFoundError(f"{what} not found on {self.host}{detail}; check the reference")
         if status in RETRY_STATUSES:
-            raise RegistryUnavailableError(
+            retried = self.client.retry.client_retries(response.method, sent=True)
+            raise (RegistryUnavailableError if retried else RepeatableError)(
                 f"{self.host} failed {what} with HTTP {status}{detail}; try again later"
             )
         raise RegistryError(f"{self.host} refused {what} with HTTP {status}{detail}")
 
     def retrying(self, operation: Callable[[], T]) -> T:
-        """Run a whole operation again, with backoff, while the registry is unavailable."""
-        for retry in range(1, self.attempts):
+        """Run a whole operation again, with the client's backoff, after a failure the client
+        did not retry itself (:class:`RepeatableError`); any other failure ends it at once."""
+        policy = self.client.retry
+        for retry in range(1, policy.retries + 1):
             try:
                 return operation()
-            except RegistryUnavailableError:
-                time.sleep(self.client.delay(retry))
+            except RepeatableError:
+                time.sleep(policy.delay(retry))
         return operation()
 
 
