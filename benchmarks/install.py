@@ -257,7 +257,7 @@ def resolve_bytes(work: Path, packages: int) -> None:
     os.environ["EBPF_HUB_HOME"] = str(work / "resolve-home")
     with StaticServer(work / "site-10k") as server:
         with HubIndex(Settings(hub_url=server.url)) as index:
-            version = resolve(index.package(name), None).version["version"]
+            version = resolve(index.package(name), None).version.version
         fetched = sum(
             (server.root / path.lstrip("/")).stat().st_size
             for path, status in server.log

@@ -70,6 +70,7 @@ def floor_site(root: Path, count: int) -> None:
 
 def child_build(root: Path, out: Path) -> None:
     """In the child: what `ebpf-hub site` does, with validation timed apart."""
+    from ebpf_hub.cli import build_parser
     from ebpf_hub.index.config import load_config
     from ebpf_hub.index.validate import validate
     from ebpf_hub.site import build_site
@@ -79,7 +80,7 @@ def child_build(root: Path, out: Path) -> None:
     report = validate(config)
     assert report.ok, report.problems[:3]
     validated = time.perf_counter()
-    build_site(config, out, packages=report.packages)
+    build_site(config, out, packages=report.packages, command_line=build_parser())
     print(
         f"    (in the child: validate {validated - start:.1f} s, then build_site "
         f"{time.perf_counter() - validated:.1f} s)",

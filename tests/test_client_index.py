@@ -13,7 +13,7 @@ import pytest
 
 from ebpf_hub.cli import main
 from ebpf_hub.client.hubindex import HubIndex
-from ebpf_hub.client.resolve import parse_spec, resolve
+from ebpf_hub.client.resolve import Resolution, parse_spec, resolve
 from ebpf_hub.client.search import search
 from ebpf_hub.client.settings import (
     DEFAULT_HUB_URL,
@@ -24,6 +24,8 @@ from ebpf_hub.client.settings import (
     Settings,
 )
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.index import IndexPackage
+from ebpf_hub.model.version_spec import VersionSpec
 from ebpf_hub.paths import cache_dir, config_dir
 from httpserver import StaticServer
 from hubrepo import REPO
@@ -156,7 +158,7 @@ def test_repeat_fetch_is_a_304_answered_from_the_cache(hub: StaticServer, home: 
     package = read(hub, "execsnoop")
     assert read(hub, "execsnoop") == package
     assert hub.statuses("/api/v1/packages/execsnoop.json") == [200, 304]
-    assert package["name"] == "execsnoop" and package["versions"][0]["ref"]
+    assert package.name == "execsnoop" and package.versions[0].reference
     cached = list((cache_dir() / "index").glob("*/index.json"))
     assert len(cached) == 1 and cached[0].is_relative_to(home)
 
@@ -251,7 +253,7 @@ def test_oversized_files_are_refused(hub: StaticServer) -> None:
 def test_local_directory_and_file_url_hubs(site: Path, tmp_path: Path) -> None:
     summaries = read(str(site))
     assert read(site.as_uri()) == summaries
-    assert read(str(site), "tcflow")["name"] == "tcflow"
+    assert read(str(site), "tcflow").name == "tcflow"
     assert "did you mean: tcflow?" in error_of(str(site), "tcflov")
     missing = tmp_path / "nowhere"
     assert error_of(str(missing)) == (
@@ -286,11 +288,17 @@ def version(number: str, yanked: str | None = None) -> dict[str, Any]:
         "digest": None,
         "size": None,
         "pinned": None,
+        "parameters": None,
     }
 
 
+def choose(package: IndexPackage, spec: str | None) -> Resolution:
+    """`resolve` of the spec `NAME@SPEC` would parse."""
+    return resolve(package, VersionSpec.parse(spec) if spec is not None else None)
+
+
 @pytest.fixture(scope="module")
-def sample(site: Path) -> dict[str, Any]:
+def sample_entry(site: Path) -> dict[str, Any]:
     """A real package entry with many versions: yanked ones and prereleases."""
     entry: dict[str, Any] = json.loads((site / "api/v1/packages/execsnoop.json").read_bytes())
     numbers = ["0.9.0", "1.0.0", "1.1.0", "1.1.1", "1.2.0-rc.1", "1.10.0-beta.1", "2.0.0"]
@@ -300,49 +308,55 @@ def sample(site: Path) -> dict[str, Any]:
     return entry
 
 
+@pytest.fixture(scope="module")
+def sample(sample_entry: dict[str, Any]) -> IndexPackage:
+    return IndexPackage.from_json(sample_entry)
+
+
 @pytest.mark.parametrize(
     ("spec", "chosen"),
     [(None, "1.1.0"), ("1", "1.1.0"), ("1.1", "1.1.0"), ("1.0", "1.0.0"), ("0", "0.9.0"),
      ("1.0.0", "1.0.0"), ("1.2.0-rc.1", "1.2.0-rc.1"), ("2.1.0-rc.1", "2.1.0-rc.1")],
 )  # fmt: skip
 def test_resolve_picks_the_newest_release_of_a_line(
-    sample: dict[str, Any], spec: str | None, chosen: str
+    sample: IndexPackage, spec: str | None, chosen: str
 ) -> None:
-    resolution = resolve(sample, spec)
-    assert resolution.version["version"] == chosen
+    resolution = choose(sample, spec)
+    assert resolution.version.version == chosen
     assert resolution.warning is None
 
 
-def test_resolve_installs_a_yanked_version_only_when_named(sample: dict[str, Any]) -> None:
-    resolution = resolve(sample, "1.1.1")
-    assert resolution.version["version"] == "1.1.1"
+def test_resolve_installs_a_yanked_version_only_when_named(sample: IndexPackage) -> None:
+    resolution = choose(sample, "1.1.1")
+    assert resolution.version.version == "1.1.1"
     assert resolution.warning == (
         "execsnoop 1.1.1 is yanked (Crashes on 6.1); installing it only because it was named exactly"
     )
 
 
-def test_resolve_errors_list_the_versions(sample: dict[str, Any]) -> None:
+def test_resolve_errors_list_the_versions(sample: IndexPackage) -> None:
     available = (
         "available: 2.1.0-rc.1, 2.0.0 (yanked), 1.10.0-beta.1, 1.2.0-rc.1, 1.1.1 (yanked), "
         "1.1.0, 1.0.0, 0.9.0"
     )
     with pytest.raises(HubError, match=re.escape(f"no release matching 2; {available}")):
-        resolve(sample, "2")
+        choose(sample, "2")
     with pytest.raises(HubError, match=re.escape(f"no release matching 1.2; {available}")):
-        resolve(sample, "1.2")
+        choose(sample, "1.2")
     with pytest.raises(HubError, match=re.escape(f"execsnoop has no version 3.0.0; {available}")):
-        resolve(sample, "3.0.0")
+        choose(sample, "3.0.0")
     with pytest.raises(HubError, match=r"'v1\.0\.0' is not MAJOR, .*; drop the 'v' \(1\.0\.0\)"):
-        resolve(sample, "v1.0.0")
-    withdrawn = {**sample, "versions": [version("1.0.0", "Bad"), version("1.1.0-rc.1")]}
+        choose(sample, "v1.0.0")
+    versions = [version("1.0.0", "Bad"), version("1.1.0-rc.1")]
+    withdrawn = IndexPackage.from_json({**sample.to_json(), "versions": versions})
     with pytest.raises(HubError, match=r"no release to install by default .* execsnoop@VERSION"):
-        resolve(withdrawn, None)
+        choose(withdrawn, None)
 
 
 def test_parse_spec() -> None:
     assert parse_spec("execsnoop") == ("execsnoop", None)
-    assert parse_spec("execsnoop@1.2") == ("execsnoop", "1.2")
-    assert parse_spec("tcp-states@1.0.0-rc.1") == ("tcp-states", "1.0.0-rc.1")
+    assert parse_spec("execsnoop@1.2") == ("execsnoop", VersionSpec("1.2", 1, 2))
+    assert parse_spec("tcp-states@1.0.0-rc.1") == ("tcp-states", VersionSpec("1.0.0-rc.1"))
     for text, message in [
         ("execsnoop@", "nothing after '@'; write NAME@VERSION, e.g. execsnoop@1.2"),
         ("ExecSnoop@1", "'ExecSnoop' is not a package name: lowercase letters"),

@@ -29,7 +29,7 @@ from ebpf_hub.cli import main
 from ebpf_hub.client.install import ensure_installed
 from ebpf_hub.client.installed import installed_package
 from ebpf_hub.client.settings import Settings
-from ebpf_hub.oci.artifact import ARTIFACT_TYPE, BPF_OBJECT_MEDIA_TYPE, CONFIG_MEDIA_TYPE
+from ebpf_hub.oci.artifact import ARTIFACT_CONFIG_MEDIA_TYPE, ARTIFACT_TYPE, BPF_OBJECT_MEDIA_TYPE
 from ebpf_hub.oci.copy import copy_tag
 from ebpf_hub.oci.digest import sha256_digest
 from ebpf_hub.oci.keys import load_private_key
@@ -551,7 +551,7 @@ def test_a_layer_that_climbs_out_is_refused(
     store = RegistryStore(fresh_registry.host, "evil/execsnoop", insecure=True)
     config = json.dumps({"name": "execsnoop", "version": "1.0.0"}).encode()
     payload = b"not an object, and not going to /etc either\n"
-    config_descriptor = Descriptor(CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
+    config_descriptor = Descriptor(ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
     layer = Descriptor(
         BPF_OBJECT_MEDIA_TYPE,
         sha256_digest(payload),

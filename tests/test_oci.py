@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ebpf_hub.oci.artifact import (
+    ARTIFACT_CONFIG_MEDIA_TYPE,
     ARTIFACT_TYPE,
     BPF_OBJECT_MEDIA_TYPE,
-    CONFIG_MEDIA_TYPE,
     BuiltArtifact,
     build_artifact,
     push_artifact,
@@ -325,7 +325,7 @@ def test_artifact_manifest_is_canonical_and_deterministic(package_files: list[Pa
     assert value["mediaType"] == OCI_MANIFEST
     assert value["schemaVersion"] == 2
     assert value["artifactType"] == ARTIFACT_TYPE
-    assert value["config"]["mediaType"] == CONFIG_MEDIA_TYPE
+    assert value["config"]["mediaType"] == ARTIFACT_CONFIG_MEDIA_TYPE
     assert first.config == b'{"name":"hello","programs":[{"name":"hello"}],"version":"1.0.0"}'
     layers = {layer["annotations"][TITLE_ANNOTATION]: layer for layer in value["layers"]}
     assert {name: layer["mediaType"] for name, layer in layers.items()} == {
@@ -566,7 +566,7 @@ def test_pull_refuses_a_manifest_whose_digest_differs(
 def _push_raw(store: Store, layers: list[tuple[str, str, bytes]], **kwargs: str | None) -> str:
     """Push a hand-made manifest: (title, media type, content) layers."""
     config = b"{}"
-    config_descriptor = Descriptor(CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
+    config_descriptor = Descriptor(ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
     store.put_blob(config_descriptor, config)
     descriptors = []
     for title, media_type, content in layers:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ebpf_hub.httpclient import Client, RetryPolicy
-from ebpf_hub.oci.artifact import ARTIFACT_TYPE, BPF_OBJECT_MEDIA_TYPE, CONFIG_MEDIA_TYPE
+from ebpf_hub.oci.artifact import ARTIFACT_CONFIG_MEDIA_TYPE, ARTIFACT_TYPE, BPF_OBJECT_MEDIA_TYPE
 from ebpf_hub.oci.digest import sha256_digest
 from ebpf_hub.oci.errors import RegistryUnavailableError
 from ebpf_hub.oci.manifest import OCI_MANIFEST, TITLE_ANNOTATION, Descriptor, ImageManifest
@@ -144,7 +144,9 @@ class Artifact:
     def __init__(self) -> None:
         self.config = json.dumps({"name": "pkg", "version": "1.0.0"}).encode()
         self.layer = b"\x7fELF" + bytes(range(256)) * 64
-        config = Descriptor(CONFIG_MEDIA_TYPE, sha256_digest(self.config), len(self.config))
+        config = Descriptor(
+            ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(self.config), len(self.config)
+        )
         self.layer_descriptor = Descriptor(
             BPF_OBJECT_MEDIA_TYPE,
             sha256_digest(self.layer),

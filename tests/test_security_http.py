@@ -30,11 +30,12 @@ import pytest
 from ebpf_hub.cli import main
 from ebpf_hub.client.settings import DEADLINE_ENV, MIN_RATE_ENV, Settings
 from ebpf_hub.errors import HubError
-from ebpf_hub.oci.artifact import ARTIFACT_TYPE, BPF_OBJECT_MEDIA_TYPE, CONFIG_MEDIA_TYPE
+from ebpf_hub.oci.artifact import ARTIFACT_CONFIG_MEDIA_TYPE, ARTIFACT_TYPE, BPF_OBJECT_MEDIA_TYPE
 from ebpf_hub.oci.digest import sha256_digest
 from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.manifest import OCI_MANIFEST, TITLE_ANNOTATION, Descriptor, ImageManifest
 from ebpf_hub.parallel import MAX_WORKERS
+from ebpf_hub.progress import Progress
 from hubrepo import REPO
 
 EBPF_HUB = str(Path(sys.executable).with_name("ebpf-hub"))
@@ -325,7 +326,9 @@ class Artifact:
     def __init__(self) -> None:
         self.config = json.dumps({"name": "pkg", "version": "1.0.0"}).encode()
         self.layer = b"\x7fELF" + b"\0" * (6 * 1024 - 4)
-        config = Descriptor(CONFIG_MEDIA_TYPE, sha256_digest(self.config), len(self.config))
+        config = Descriptor(
+            ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(self.config), len(self.config)
+        )
         layer = Descriptor(
             BPF_OBJECT_MEDIA_TYPE,
             sha256_digest(self.layer),
@@ -426,7 +429,7 @@ def many_layer_layout(root: Path, count: int) -> None:
     """An OCI layout holding, as tag 1.0.0, an artifact of `count` one-byte-ish layers."""
     store = LayoutStore(root, create=True, durable=False)
     config = json.dumps({"name": "many", "version": "1.0.0"}).encode()
-    config_descriptor = Descriptor(CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
+    config_descriptor = Descriptor(ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
     store.put_blob(config_descriptor, config)
     layers = []
     for number in range(count):
@@ -454,10 +457,12 @@ def test_many_layers_use_a_bounded_number_of_threads(
     counts: list[int] = []
     original = LayoutStore.get_blob
 
-    def counting(store: LayoutStore, descriptor: Descriptor, dest: Path) -> None:
+    def counting(
+        store: LayoutStore, descriptor: Descriptor, dest: Path, progress: Progress | None = None
+    ) -> None:
         counts.append(threading.active_count())
         time.sleep(0.001)  # a round trip's worth of waiting, during which threads pile up
-        original(store, descriptor, dest)
+        original(store, descriptor, dest, progress)
 
     monkeypatch.setattr(LayoutStore, "get_blob", counting)
     baseline = threading.active_count()

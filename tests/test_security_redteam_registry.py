@@ -25,6 +25,7 @@ from test_security_registry import (
     bearer_auth,
     clean_environment,  # noqa: F401 - autouse fixture
     hostile,  # noqa: F401 - fixture
+    hub_version,
     serves_manifest_heads,
     settings,
     write_docker_config,
@@ -58,7 +59,7 @@ def test_a_registry_cannot_name_the_users_other_registry_as_its_token_realm(
             serves_manifest_heads,
         )
     )
-    entry = {"version": "1.0.0", "ref": f"{attacker.host()}/ns/execsnoop:1.0.0"}
+    entry = hub_version(f"{attacker.host()}/ns/execsnoop:1.0.0")
     where = hub_source(settings(), "execsnoop", entry)
     with pytest.raises(HubError):
         resolve_tag(settings(), where, "1.0.0")
@@ -83,7 +84,7 @@ def test_a_registry_with_its_own_credentials_keeps_a_token_server_elsewhere(
     registry = hostile(registry_route)
     auths = {realm.host(): {"auth": SECRET_B64}, registry.host(): {"auth": SECRET_B64}}
     write_docker_config(clean_environment, {"auths": auths})
-    entry = {"version": "1.0.0", "ref": f"{registry.host()}/ns/execsnoop:1.0.0"}
+    entry = hub_version(f"{registry.host()}/ns/execsnoop:1.0.0")
     where = hub_source(settings(), "execsnoop", entry)
     assert resolve_tag(settings(), where, "1.0.0") == DIGEST
     assert realm.authorizations() == [f"Basic {SECRET_B64}"]

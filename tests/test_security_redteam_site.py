@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ebpf_hub.cli import build_parser
 from ebpf_hub.index.config import load_config
 from ebpf_hub.index.model import Package
 from ebpf_hub.site import build_site
@@ -60,7 +61,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     (hub / "sources/spoof").mkdir(parents=True)
     (hub / "sources/spoof/README.md").write_text(README)
     out = hub / "out"
-    build_site(load_config(hub), out, packages=[Package.from_data(_spoof())], digests={})
+    build_site(
+        load_config(hub),
+        out,
+        packages=[Package.from_data(_spoof())],
+        digests={},
+        command_line=build_parser(),
+    )
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out))
     )

@@ -35,6 +35,7 @@ from ebpf_hub.client.fetch import Source, open_remote, resolve_tag
 from ebpf_hub.client.install import hub_source
 from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.index import IndexVersion
 from ebpf_hub.oci.manifest import Descriptor
 from ebpf_hub.oci.reference import parse_reference
 from ebpf_hub.oci.registry import RegistryStore
@@ -151,6 +152,16 @@ def hostile() -> Iterator[Callable[..., Hostile]]:
     yield start
     for server in started:
         server.stop()
+
+
+def hub_version(ref: str, version: str = "1.0.0") -> IndexVersion:
+    """A version entry of the hub index naming `ref`, as `hub_source` takes it."""
+    entry = {
+        "version": version, "created": "2024-01-01", "changes": "First.", "commit": None,
+        "tree": None, "yanked": None, "ref": ref, "digest": None, "size": None, "pinned": None,
+        "parameters": None,
+    }  # fmt: skip
+    return IndexVersion.from_json(entry, "execsnoop")
 
 
 def serves_manifest_heads(server: Hostile, seen: Seen) -> Reply:
@@ -287,7 +298,7 @@ def test_an_index_pointing_a_version_at_another_registry_gets_no_credentials(
 ) -> None:
     """The hub index names the attacker's registry for one version; CI has env credentials."""
     attacker = hostile(basic_auth(serves_manifest_heads))
-    entry = {"version": "1.0.0", "ref": f"{attacker.host()}/ns/execsnoop:1.0.0"}
+    entry = hub_version(f"{attacker.host()}/ns/execsnoop:1.0.0")
     where = hub_source(settings(), "execsnoop", entry)
     with pytest.raises(HubError, match="authentication required") as error:
         resolve_tag(settings(), where, "1.0.0")

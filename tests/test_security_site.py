@@ -27,6 +27,7 @@ import pytest
 import yaml
 from playwright.sync_api import Dialog, Page, Request, sync_playwright
 
+from ebpf_hub.cli import build_parser
 from ebpf_hub.index.config import load_config
 from ebpf_hub.index.model import Package
 from ebpf_hub.site import build_site
@@ -260,7 +261,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     (hub / "sources/hostile/README.md").write_text(README)
     packages = [Package.from_data(_hostile()), Package.from_data(_hostile_git())]
     out = hub / "out"
-    build_site(load_config(hub), out, packages=packages, digests=LEDGER)
+    build_site(
+        load_config(hub), out, packages=packages, digests=LEDGER, command_line=build_parser()
+    )
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

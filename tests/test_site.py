@@ -81,7 +81,7 @@ def real_packages() -> list[Package]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     out = tmp_path_factory.mktemp("site") / "out"
-    build_site(load_config(REPO), out, digests=LEDGER)
+    build_site(load_config(REPO), out, digests=LEDGER, command_line=build_parser())
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -320,6 +320,23 @@ def test_reference_pages_follow_the_schemas_and_the_cli(site: Served) -> None:
         assert " ".join(usage) in cli
 
 
+def test_the_artifact_reference_names_the_media_types_the_code_writes() -> None:
+    from ebpf_hub.oci import artifact, signing
+
+    text = (REPO / "site/reference/artifact.md").read_text()
+    table = dict(re.findall(r"^\| ([a-zA-Z ]+) \| `([^`]+)` \|", text, flags=re.M))
+    assert table == {
+        "artifact": artifact.ARTIFACT_TYPE,
+        "config blob": artifact.ARTIFACT_CONFIG_MEDIA_TYPE,
+        "eBPF object": artifact.BPF_OBJECT_MEDIA_TYPE,
+        "README": artifact.FILE_MEDIA_TYPES["README.md"],
+        "license": artifact.FILE_MEDIA_TYPES["LICENSE"],
+    }
+    assert f'"mediaType": "{artifact.ARTIFACT_CONFIG_MEDIA_TYPE}"' in text
+    for media_type in (signing.PAYLOAD_MEDIA_TYPE, signing.SIGNATURE_CONFIG_MEDIA_TYPE):
+        assert f"`{media_type}`" in text.partition("## Signatures")[2]
+
+
 def test_add_a_package_example_is_a_valid_package_file() -> None:
     text = (REPO / "site/add-a-package.md").read_text()
     [example] = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
@@ -329,7 +346,7 @@ def test_add_a_package_example_is_a_valid_package_file() -> None:
 
 def test_two_builds_give_the_same_pages(site: Served, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    build_site(load_config(REPO), again, digests=LEDGER)
+    build_site(load_config(REPO), again, digests=LEDGER, command_line=build_parser())
     first = {p.relative_to(site.root) for p in site.root.rglob("*") if p.is_file()}
     second = {p.relative_to(again) for p in again.rglob("*") if p.is_file()}
     assert first == second
@@ -353,7 +370,7 @@ def test_unknown_category_fails_the_build_with_a_clear_message(tmp_path: Path) -
     raw = {**seed.raw, "categories": ["process", "gardening"]}
     out = tmp_path / "out"
     with pytest.raises(HubError) as caught:
-        build_site(config, out, packages=[Package.from_data(raw)])
+        build_site(config, out, packages=[Package.from_data(raw)], command_line=build_parser())
     message = str(caught.value)
     assert f"package {SEED}: category 'gardening' is not in index/hub.yaml's allow-list" in message
     assert "\n" not in message and not out.exists()
@@ -363,18 +380,18 @@ def test_mkdocs_itself_refuses_a_tag_outside_the_allow_list(tmp_path: Path) -> N
     hub = _copy_hub(tmp_path / "hub")
     (hub / "site/extra.md").write_text("---\ntags: [gardening]\n---\n# Extra\n")
     with pytest.raises(HubError, match=r"mkdocs build failed: .*Tags not in allow list: gardening"):
-        build_site(load_config(hub), tmp_path / "out", packages=[])
+        build_site(load_config(hub), tmp_path / "out", packages=[], command_line=build_parser())
 
 
 def test_a_failed_build_leaves_the_previous_site(tmp_path: Path) -> None:
     hub = _copy_hub(tmp_path / "hub")
     out = tmp_path / "out"
-    build_site(load_config(hub), out, packages=[])
+    build_site(load_config(hub), out, packages=[], command_line=build_parser())
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     page = hub / "site/install.md"
     page.write_text(page.read_text() + "\n<!-- hub:nonsense -->\n")
     with pytest.raises(HubError, match=r"site/install.md: unknown generated block"):
-        build_site(load_config(hub), out, packages=[])
+        build_site(load_config(hub), out, packages=[], command_line=build_parser())
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hub", "out"]
     assert list((hub / "build").iterdir()) == []
@@ -386,7 +403,7 @@ def test_a_hand_written_page_where_a_generated_page_goes_fails_the_build(tmp_pat
     (hub / f"site/packages/{SEED}.md").write_text("# Mine\n")
     out = tmp_path / "out"
     with pytest.raises(HubError) as caught:
-        build_site(load_config(hub), out)
+        build_site(load_config(hub), out, command_line=build_parser())
     assert str(caught.value) == (
         f"site/packages/{SEED}.md: a hand-written page is where a generated page goes; "
         "rename or remove it"
@@ -403,8 +420,9 @@ def test_serve_rebuilds_when_a_package_file_changes(tmp_path: Path) -> None:
     hub = _copy_hub(tmp_path / "hub")
     code = (
         "import sys; from pathlib import Path; from ebpf_hub.index.config import load_config; "
-        "from ebpf_hub.site import serve_site; "
-        "serve_site(load_config(Path(sys.argv[1])), Path(sys.argv[2]), port=0)"
+        "from ebpf_hub.cli import build_parser; from ebpf_hub.site import serve_site; "
+        "serve_site(load_config(Path(sys.argv[1])), Path(sys.argv[2]), port=0, "
+        "command_line=build_parser())"
     )
     server = subprocess.Popen(
         [sys.executable, "-c", code, str(hub), str(tmp_path / "out")],
@@ -459,7 +477,13 @@ def test_package_pages_show_yanked_versions_danger_and_text_as_typed(tmp_path: P
     parameters = [{"name": "target_pid", "type": "pid", "default": 0, "description": "one pid"}]
     ledger = {"risky": {"1.0.0": {"digest": DIGEST, "size": 1, "parameters": parameters}}}
     out = tmp_path / "out"
-    build_site(load_config(REPO), out, packages=[risky, withdrawn], digests=ledger)
+    build_site(
+        load_config(REPO),
+        out,
+        packages=[risky, withdrawn],
+        digests=ledger,
+        command_line=build_parser(),
+    )
 
     page = (out / "packages/risky/index.html").read_text()
     assert (

@@ -14,11 +14,11 @@ from typing import NoReturn
 
 from ebpf_hub import __version__
 from ebpf_hub.client.console import say, show_json_line, silence
-from ebpf_hub.commands import build, client, develop, index, run, site
+from ebpf_hub.commands import build, client, develop, index, publish, run, site
 from ebpf_hub.errors import HubError
 from ebpf_hub.safetext import clip
 
-COMMAND_GROUPS = (index, build, client, run, develop, site)
+COMMAND_GROUPS = (index, build, publish, client, run, develop, site)
 START_UP_GC_THRESHOLD = 20_000  # allocations between young-generation collections (default 700)
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool ended by SIGPIPE (`yes | head`)
 USAGE_ERROR_LIMIT = 400  # characters of an argument error; the longest of ours is ~250
@@ -48,6 +48,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Publish, find, install and run eBPF programs as OCI artifacts.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # The site's CLI reference documents every command: the site commands get this function
+    # as `args.command_line`, as importing this module from them would be an import cycle.
+    parser.set_defaults(command_line=build_parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     groups = [group for group in COMMAND_GROUPS if command in group.COMMANDS]
     for group in groups or COMMAND_GROUPS:

@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
 
@@ -41,10 +42,15 @@ from ebpf_hub.oci.manifest import OCI_MANIFEST, Descriptor, FetchedManifest
 from ebpf_hub.oci.store import Store
 from ebpf_hub.paths import cache_dir
 from ebpf_hub.privatedir import private_dir
+from ebpf_hub.progress import Progress
 
 CACHED_MODE = 0o444
 LAYOUT = "oci"
 INCOMING = "incoming"
+
+Show = Callable[[str, int], AbstractContextManager[Progress | None]]
+"""How a download is shown: given its label and size, a context that yields the `Progress` it
+reports to while it runs (None: shown nowhere). `console.download_progress` by default."""
 
 
 class BlobCache:
@@ -110,10 +116,19 @@ class CachingStore:
     `remote` opens the store behind the cache; it is called only on the first cache miss, so
     a fully cached read makes no connection at all. Every blob is verified before it is
     handed out: when downloaded, or, when found in the cache, by hashing the cached file.
+    Each download is shown by `show` (a bar of its own on a terminal), unless the caller of
+    `get_blob` passes a `Progress` of its own to report to.
     """
 
-    def __init__(self, cache: BlobCache, name: str, remote: Callable[[], Store]) -> None:
+    def __init__(
+        self,
+        cache: BlobCache,
+        name: str,
+        remote: Callable[[], Store],
+        show: Show = download_progress,
+    ) -> None:
         self.cache = cache
+        self._show = show
         self._name = name
         self._open_remote = remote
         self._remote: Store | None = None
@@ -209,17 +224,23 @@ class CachingStore:
         """Whether the cache or the remote has the blob."""
         return is_regular_file(self.cache.blob_path(digest)) or self.remote.blob_exists(digest)
 
-    def get_blob(self, descriptor: Descriptor, dest: Path) -> None:
-        """The verified blob at `dest`, downloaded (into the cache, if trusted) if needed."""
-        _place(self._verified_file(descriptor), dest)
+    def get_blob(
+        self, descriptor: Descriptor, dest: Path, progress: Progress | None = None
+    ) -> None:
+        """The verified blob at `dest`, downloaded (into the cache, if trusted) if needed.
 
-    def _verified_file(self, descriptor: Descriptor) -> Path:
+        A download reports to `progress` if given, else to a bar of its own (`show`); a
+        blob found in the cache reports nothing.
+        """
+        _place(self._verified_file(descriptor, progress), dest)
+
+    def _verified_file(self, descriptor: Descriptor, progress: Progress | None) -> Path:
         """Where the verified blob is: in the cache, or held by this reader until `trust`."""
         digest = descriptor.digest
         if digest in self._held_blobs:
             return self._held_blobs[digest]
         if digest not in self._verified and not self.cache.holds(descriptor):
-            staged = self._download(descriptor)
+            staged = self._download(descriptor, progress)
             if not self._trusted:
                 self._held_blobs[digest] = staged
                 return staged
@@ -227,11 +248,12 @@ class CachingStore:
         self._verified.add(digest)
         return self.cache.blob_path(digest)
 
-    def _download(self, descriptor: Descriptor) -> Path:
+    def _download(self, descriptor: Descriptor, progress: Progress | None) -> Path:
         """Download into this reader's own directory under the cache; return the file.
 
-        Each download has a directory of its own there, which its progress bar watches (two
-        layers with the same content may be downloaded at once: the second rename wins).
+        Each download has a directory of its own there: two layers with the same content
+        may be downloaded at once, and each must find its own file to move into the cache
+        (the second rename wins, with the same bytes).
         """
         with self._scratch_lock:
             if self._scratch is None:
@@ -239,8 +261,11 @@ class CachingStore:
         directory = Path(tempfile.mkdtemp(dir=self._scratch.path))
         staged = directory / check_digest(descriptor.digest)
         label = descriptor.title or descriptor.digest[7:19]
-        with download_progress(label, descriptor.size, directory):
-            self.remote.get_blob(descriptor, staged)  # verified: size and digest
+        shown = (
+            nullcontext(progress) if progress is not None else self._show(label, descriptor.size)
+        )
+        with shown as reported:
+            self.remote.get_blob(descriptor, staged, reported)  # verified: size and digest
         return staged
 
     def put_manifest(self, data: bytes, media_type: str, tag: str | None = None) -> str:

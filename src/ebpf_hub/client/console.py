@@ -5,9 +5,9 @@ so every function here shows control characters escaped (`ebpf_hub.safetext`): a
 cannot recolour, hide or rewrite the lines around it.
 
 Progress bars appear only when stderr is a terminal: in a pipe or a log they are noise, and
-scripts do not pay for importing tqdm. The stores of `ebpf_hub.oci` write a blob through a
-temporary file and report nothing while they do, so a bar follows the bytes arriving in the
-(private) directory the blob is downloaded into, polled a few times a second.
+scripts do not pay for importing tqdm (nor the download loop for reporting to no one). A bar
+is an `ebpf_hub.progress.Progress`: the store that reads the blob advances it once per chunk
+received.
 """
 
 from __future__ import annotations
@@ -15,16 +15,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.progress import Progress
 from ebpf_hub.safetext import escape
 
-POLL_SECONDS = 0.1
+if TYPE_CHECKING:
+    import threading
+
+    from tqdm import tqdm
 
 
 def show(line: str) -> None:
@@ -79,14 +81,18 @@ def silence(stream: TextIO) -> None:
 
 
 @contextmanager
-def download_progress(label: str, size: int, directory: Path) -> Iterator[None]:
-    """Show a bar for `size` bytes being written into `directory`, if stderr is a terminal."""
+def download_progress(label: str, size: int) -> Iterator[Progress | None]:
+    """A bar for a download of `size` bytes if stderr is a terminal, else None (no reports).
+
+    The bar is closed where the download stopped: at 100% once all of it arrived.
+    """
     if not sys.stderr.isatty():
-        yield
+        yield None
         return
+    import threading
+
     from tqdm import tqdm
 
-    done = threading.Event()
     with tqdm(
         total=size,
         desc=escape(label),
@@ -95,31 +101,17 @@ def download_progress(label: str, size: int, directory: Path) -> Iterator[None]:
         unit_divisor=1024,
         file=sys.stderr,
     ) as bar:
-
-        def poll() -> None:
-            while not done.wait(POLL_SECONDS):
-                bar.update(max(0, _bytes_in(directory) - bar.n))
-
-        watcher = threading.Thread(target=poll, daemon=True)
-        watcher.start()
-        try:
-            yield
-        finally:
-            done.set()
-            watcher.join()
-        bar.update(size - bar.n)
+        yield _Bar(bar, threading.Lock())
 
 
-def _bytes_in(directory: Path) -> int:
-    """Bytes in the files of `directory` now (files come and go while a store writes)."""
-    total = 0
-    try:
-        entries = list(directory.iterdir())
-    except OSError:
-        return 0
-    for entry in entries:
-        try:
-            total += entry.stat().st_size
-        except OSError:
-            continue
-    return total
+class _Bar:
+    """A tqdm bar as a `Progress`: safe to advance from several download threads at once
+    (tqdm's own lock guards its drawing, not its count)."""
+
+    def __init__(self, bar: tqdm[Any], lock: threading.Lock) -> None:
+        self._bar = bar
+        self._lock = lock
+
+    def advance(self, n: int) -> None:
+        with self._lock:
+            self._bar.update(n)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ebpf_hub.client.console import say
 from ebpf_hub.client.settings import HUB_URL_ENV, Settings
@@ -27,6 +27,9 @@ from ebpf_hub.paths import cache_dir
 from ebpf_hub.privatedir import private_dir
 from ebpf_hub.safetext import quote
 from ebpf_hub.schemas import load_schema
+
+if TYPE_CHECKING:
+    from ebpf_hub.model.index import IndexPackage
 
 MIB = 1024 * 1024
 INDEX_LIMIT = 64 * MIB
@@ -103,7 +106,7 @@ class HubIndex:
         """The registry to pull from: the configured one, else the one the index names."""
         return self.settings.registry_for(self._index()["registry"])
 
-    def package(self, name: str) -> dict[str, Any]:
+    def package(self, name: str) -> IndexPackage:
         """One package in full (`packages/<name>.json`); an unknown name suggests close ones."""
         check_name(name)
         try:
@@ -116,7 +119,9 @@ class HubIndex:
                 f"not {quote(name)}",
                 hint="the hub is inconsistent, report it to the hub",
             )
-        return entry
+        from ebpf_hub.model.index import IndexPackage  # typed only when a package is asked for
+
+        return IndexPackage.from_json(entry)
 
     def _index(self) -> dict[str, Any]:
         try:

@@ -20,9 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import semver
+from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import warn
 from ebpf_hub.client.hubindex import HubIndex, check_name
@@ -42,12 +40,14 @@ from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import UnsafePathError
 from ebpf_hub.locking import LockTimeout, file_lock
+from ebpf_hub.model.version_spec import VersionSpec
 from ebpf_hub.paths import data_dir
 from ebpf_hub.privatedir import private_dir
 from ebpf_hub.safetext import quote
 
 if TYPE_CHECKING:
     from ebpf_hub.client.fetch import Fetched, Source
+    from ebpf_hub.model.index import IndexVersion
 
 LOCK_TIMEOUT = 600.0  # seconds to wait for another client working on the same package
 
@@ -65,13 +65,13 @@ class Upgrade:
     """What `upgrade` would do to one installed package (`entry` None: nothing to do)."""
 
     current: InstalledPackage
-    entry: dict[str, Any] | None = None  # the version entry of packages/<name>.json
+    entry: IndexVersion | None = None  # the version of packages/<name>.json to move to
     error: str | None = None  # why it cannot be checked (e.g. gone from the hub)
 
     @property
     def target(self) -> str | None:
         """The version it would move to."""
-        return self.entry["version"] if self.entry else None
+        return self.entry.version if self.entry else None
 
 
 def install(settings: Settings, text: str, *, allow_unsigned: bool = False) -> Installed:
@@ -82,7 +82,7 @@ def install(settings: Settings, text: str, *, allow_unsigned: bool = False) -> I
     resolution = resolve(package, spec)
     if resolution.warning:
         warn(resolution.warning)
-    line = spec if spec is not None and spec.count(".") < 2 else None
+    line = spec.line if spec is not None else None
     return _install_version(settings, name, resolution.version, line, allow_unsigned)
 
 
@@ -95,7 +95,7 @@ def ensure_installed(
     """
     name, spec = parse_spec(text)
     current = _current(name)
-    if current is not None and _satisfies(name, current.version, spec):
+    if current is not None and (spec is None or spec.matches(current.version)):
         return current
     return install(settings, text, allow_unsigned=allow_unsigned).package
 
@@ -111,12 +111,12 @@ def plan_upgrades(settings: Settings, names: list[str]) -> list[Upgrade]:
     with HubIndex(settings) as hub:
         for current in installed:
             try:
-                entry = resolve(hub.package(current.name), current.spec).version
+                line = VersionSpec.parse(current.spec) if current.spec is not None else None
+                entry = resolve(hub.package(current.name), line).version
             except HubError as exc:
                 plans.append(Upgrade(current, error=str(exc)))
                 continue
-            newer = semver.Version.parse(entry["version"]) > semver.Version.parse(current.version)
-            plans.append(Upgrade(current, entry if newer else None))
+            plans.append(Upgrade(current, entry if _newer(entry, current.version) else None))
     return plans
 
 
@@ -180,25 +180,25 @@ def pull(settings: Settings, text: str, out_dir: Path, *, allow_unsigned: bool =
     return fetch(settings, source, digest, out_dir, allow_unsigned=allow_unsigned)
 
 
-def hub_source(settings: Settings, name: str, entry: dict[str, Any]) -> Source:
+def hub_source(settings: Settings, name: str, entry: IndexVersion) -> Source:
     """Where a hub version is pulled from and which repository its signature must name.
 
-    The index's `ref` is `REGISTRY/NAMESPACE/NAME:VERSION`; the signature names
-    `REGISTRY/NAMESPACE/NAME` as `ebpf-hub publish` parsed it, and the bytes come from the
-    configured registry (a mirror) if there is one, else from the index's.
+    The index's reference is `REGISTRY/NAME:VERSION`; the signature names `REGISTRY/NAME` as
+    `ebpf-hub publish` parsed it, and the bytes come from the configured registry (a mirror)
+    if there is one, else from the index's.
     """
     from ebpf_hub.client.fetch import Source
     from ebpf_hub.oci.reference import parse_reference
 
-    suffix = f"/{name}:{entry['version']}"
-    if not entry["ref"].endswith(suffix):
+    reference = entry.reference
+    if (reference.repository, reference.tag) != (name, entry.version):
         raise HubError(
-            f"the hub lists {quote(entry['ref'])} for {name} {entry['version']}, which is not "
-            f"REGISTRY{suffix}",
+            f"the hub lists {quote(str(reference))} for {name} {entry.version}, which is not "
+            f"REGISTRY/{name}:{entry.version}",
             hint="report it to the hub",
         )
-    index_registry = entry["ref"][: -len(suffix)]
-    identity = parse_reference(f"{index_registry}/{name}").name
+    index_registry = reference.registry
+    identity = parse_reference(reference.location).name
     location = parse_reference(f"{settings.registry_for(index_registry).rstrip('/')}/{name}")
     return Source(location, identity)
 
@@ -222,7 +222,7 @@ def package_lock(name: str) -> Iterator[None]:
 
 
 def _fetch_version(
-    settings: Settings, name: str, entry: dict[str, Any], out_dir: Path, allow_unsigned: bool
+    settings: Settings, name: str, entry: IndexVersion, out_dir: Path, allow_unsigned: bool
 ) -> Fetched:
     """The hub's version `entry` of `name`, fetched by its pinned digest and verified."""
     from ebpf_hub.client.fetch import fetch
@@ -233,13 +233,13 @@ def _fetch_version(
         _published_digest(name, entry),
         out_dir,
         allow_unsigned=allow_unsigned,
-        expect=(name, entry["version"]),
+        expect=(name, entry.version),
         max_size=_size_limit(entry),
     )
 
 
 def _install_version(
-    settings: Settings, name: str, entry: dict[str, Any], line: str | None, allow_unsigned: bool
+    settings: Settings, name: str, entry: IndexVersion, line: str | None, allow_unsigned: bool
 ) -> Installed:
     from ebpf_hub.oci.digest import check_digest
 
@@ -257,7 +257,7 @@ def _install_version(
                 fetched.artifact.config,
                 list(fetched.artifact.files),
                 name=name,
-                version=entry["version"],
+                version=entry.version,
                 digest=digest,
                 installed=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 reference=source.pinned(digest),
@@ -271,21 +271,21 @@ def _install_version(
     return Installed(installed, changed=True)
 
 
-def _published_digest(name: str, entry: dict[str, Any]) -> str:
-    digest: str | None = entry["digest"]
+def _published_digest(name: str, entry: IndexVersion) -> str:
+    digest = entry.digest
     if digest is None:
         raise HubError(
-            f"{name} {entry['version']} is not published yet (the hub lists no digest for it)",
+            f"{name} {entry.version} is not published yet (the hub lists no digest for it)",
             hint=f"try again later, or pick another version (`ebpf-hub info {name}`)",
         )
     return digest
 
 
-def _size_limit(entry: dict[str, Any]) -> int:
+def _size_limit(entry: IndexVersion) -> int:
     """The index's size of the version caps what is downloaded for it."""
     from ebpf_hub.client.fetch import MAX_ARTIFACT_SIZE
 
-    size: int | None = entry["size"]
+    size = entry.size
     return min(size, MAX_ARTIFACT_SIZE) if size else MAX_ARTIFACT_SIZE
 
 
@@ -299,12 +299,12 @@ def _current(name: str) -> InstalledPackage | None:
         return None
 
 
-def _satisfies(name: str, version: str, spec: str | None) -> bool:
-    """Whether an installed `version` is one `spec` selects, by the rules of `resolve`."""
-    if spec is None:
-        return True
+def _newer(entry: IndexVersion, installed: str) -> bool:
+    """Whether the hub's `entry` is newer than the `installed` version (one that is no
+    semantic version, from a damaged record, is older than any)."""
+    import semver
+
     try:
-        resolve({"name": name, "versions": [{"version": version, "yanked": None}]}, spec)
-    except HubError:
-        return False
-    return True
+        return entry.parsed > semver.Version.parse(installed)
+    except ValueError:
+        return True

@@ -40,7 +40,7 @@ REGISTRY_ENV = "EBPF_HUB_REGISTRY"
 PUBLIC_KEY_ENV = "EBPF_HUB_PUBLIC_KEY"
 DEADLINE_ENV = "EBPF_HUB_HTTP_DEADLINE"
 MIN_RATE_ENV = "EBPF_HUB_HTTP_MIN_RATE"
-CONFIG_FILE = "config.toml"
+SETTINGS_FILE = "config.toml"  # the client's settings, in config_dir()
 
 _PEM_START = "-----BEGIN "
 _HUB_SCHEMES = ("http://", "https://", "file://")
@@ -92,7 +92,7 @@ class Settings:
         Signatures are required by default exactly when a public key is configured: a key
         says "I trust this signer", and without one there is nothing to check against.
         """
-        path = config_dir() / CONFIG_FILE
+        path = config_dir() / SETTINGS_FILE
         config = _read_config(path)
         hub = _first(
             ("--hub", hub_url),
@@ -138,8 +138,8 @@ class Settings:
             deadline=self.deadline,
             min_rate=self.min_rate,
             window=self.timeout,
-            deadline_setting=f"{DEADLINE_ENV} (or deadline in {CONFIG_FILE})",
-            min_rate_setting=f"{MIN_RATE_ENV} (or min_rate in {CONFIG_FILE})",
+            deadline_setting=f"{DEADLINE_ENV} (or deadline in {SETTINGS_FILE})",
+            min_rate_setting=f"{MIN_RATE_ENV} (or min_rate in {SETTINGS_FILE})",
         )
 
     def http_client(self) -> Client:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from ebpf_hub.client.install import Upgrade
     from ebpf_hub.client.installed import InstalledPackage
     from ebpf_hub.client.settings import Settings
+    from ebpf_hub.model.index import IndexPackage, IndexVersion
+    from ebpf_hub.model.requires import Requires
 
 _DIGEST_SHOWN = 19  # "sha256:" and 12 hex digits, as in docker's short ids
 
@@ -67,7 +70,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     with HubIndex(settings_from(args)) as hub:
         package = hub.package(name)
     try:
-        selected: dict[str, Any] | None = resolve(package, spec).version
+        selected: IndexVersion | None = resolve(package, spec).version
     except NothingInstallableError:
         if spec is not None:
             raise
@@ -77,8 +80,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         found = _installed_capabilities(installed)
         show_json(
             {
-                **package,
-                "selected": selected["version"] if selected else None,
+                **package.to_json(),
+                "selected": selected.version if selected else None,
                 "installed": installed.to_json() if installed else None,
                 "capabilities": found.to_json() if found else None,
             }
@@ -356,65 +359,61 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _describe(
-    package: dict[str, Any], selected: dict[str, Any] | None, installed: InstalledPackage | None
+    package: IndexPackage, selected: IndexVersion | None, installed: InstalledPackage | None
 ) -> list[str]:
     """The lines of `info`: the package, then its versions, then the selected version."""
-    requires, permissions = package["requires"], package["permissions"]
-    source = package["source"]
+    source = package.source
     rows = [
-        ("license", package["license"]),
+        ("license", package.license),
         ("source", source.get("git") or f"{source.get('path')} (in the hub repository)"),
-        ("homepage", package.get("homepage", "-")),
-        ("categories", ", ".join(package["categories"])),
-        ("keywords", ", ".join(package.get("keywords", [])) or "-"),
-        ("requires", _requirements(requires)),
-        ("permissions", _permissions(permissions, installed)),
+        ("homepage", package.homepage or "-"),
+        ("categories", ", ".join(package.categories)),
+        ("keywords", ", ".join(package.keywords or ()) or "-"),
+        ("requires", _requirements(package.requires)),
+        ("permissions", _permissions(package.permissions, installed)),
         ("installed", f"{installed.version} ({_short(installed.digest)})" if installed else "no"),
     ]
-    lines = [f"{package['name']}: {package['summary']}", ""]
+    lines = [f"{package.name}: {package.summary}", ""]
     lines += [f"  {label:<12} {value}" for label, value in rows]
     lines += ["", "programs:"]
-    lines += [
-        f"  {p['name']:<24} {p['attach'] or '?':<14} {p['section']}" for p in package["programs"]
-    ]
+    lines += [f"  {p.name:<24} {p.attach or '?':<14} {p.section}" for p in package.programs]
     lines += ["", "versions (newest first):"]
-    for entry in reversed(package["versions"]):
-        state = f"yanked: {entry['yanked']}" if entry["yanked"] else ""
-        digest = _short(entry["digest"]) if entry["digest"] else "not published yet"
-        lines.append(f"  {entry['version']:<12} {entry['created']}  {digest:<20} {state}".rstrip())
+    for entry in reversed(package.versions):
+        state = f"yanked: {entry.yanked}" if entry.yanked else ""
+        digest = _short(entry.digest) if entry.digest else "not published yet"
+        lines.append(f"  {entry.version:<12} {entry.created}  {digest:<20} {state}".rstrip())
     if selected is not None:
-        pin = selected["commit"] or selected["tree"]
+        pin = selected.commit or selected.tree
         lines += [
             "",
-            f"version {selected['version']}:",
-            f"  {'digest':<12} {selected['digest'] or 'not published yet'}",
-            f"  {'reference':<12} {selected['pinned'] or selected['ref']}",
+            f"version {selected.version}:",
+            f"  {'digest':<12} {selected.digest or 'not published yet'}",
+            f"  {'reference':<12} {selected.pinned or selected.reference}",
             f"  {'source pin':<12} {pin}",
-            f"  {'changes':<12} {selected['changes']}",
-            f"  {'install':<12} ebpf-hub install {package['name']}@{selected['version']}",
+            f"  {'changes':<12} {selected.changes}",
+            f"  {'install':<12} ebpf-hub install {package.name}@{selected.version}",
         ]
-        parameters = selected.get("parameters") or []
+        parameters = selected.parameters or ()
         if parameters:
-            lines += ["", f"parameters (ebpf-hub run {package['name']} --param NAME=VALUE):"]
+            lines += ["", f"parameters (ebpf-hub run {package.name} --param NAME=VALUE):"]
             lines += [
-                f"  {p['name']:<24} {p['type']:<14} default {json.dumps(p['default'])}"
-                for p in parameters
+                f"  {p.name:<24} {p.type:<14} default {json.dumps(p.default)}" for p in parameters
             ]
     return lines
 
 
-def _requirements(requires: dict[str, Any]) -> str:
-    parts = [f"Linux >= {requires['kernel']}"]
-    if requires.get("btf", True):
+def _requirements(requires: Requires) -> str:
+    parts = [f"Linux >= {requires.kernel}"]
+    if requires.btf:
         parts.append("kernel BTF")
-    parts.append("/".join(requires.get("architectures", ["x86_64"])))
-    capabilities = requires.get("capabilities")
+    parts.append("/".join(requires.architectures))
+    capabilities = requires.capabilities
     if capabilities:
         parts.append("capabilities " + ", ".join(capabilities))
     return "; ".join(parts)
 
 
-def _permissions(permissions: dict[str, Any], installed: InstalledPackage | None) -> str:
+def _permissions(permissions: Mapping[str, Any], installed: InstalledPackage | None) -> str:
     """The metadata's permissions; the hooks and dangerous calls of an installed package are
     read from its objects (the metadata only claims them), those of another from the metadata."""
     from ebpf_hub.bpfobj.capabilities import dangerous_calls, declared_dangers, declared_hooks

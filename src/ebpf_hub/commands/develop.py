@@ -40,9 +40,9 @@ def cmd_build_dir(args: argparse.Namespace) -> int:
     project = load_project(Path(args.package))
     built = _build(project, Path(args.out) if args.out else project.directory / "build")
     if args.load_test:
-        from ebpf_hub.build.smoke import load_test
+        from ebpf_hub.run.smoke import load_test
 
-        load_test(built)
+        load_test(f"{built.package.name}@{built.version.version}", built.files)
     files = [str(f) for f in built.files]
     say(f"built {project.name}@{built.version.version}: {', '.join(files)}")
     if args.json:

@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import say
 from ebpf_hub.commands.common import add_command, add_root, hub_config
 from ebpf_hub.commands.index import add_digest_options, published_digests
+from ebpf_hub.errors import HubError
 
 if TYPE_CHECKING:
     from ebpf_hub.index.config import HubConfig
     from ebpf_hub.index.jsonindex import Digests
+
+# The `site` extra of pyproject.toml: each distribution by the module it installs.
+SITE_EXTRA = {"mkdocs": "mkdocs", "material": "mkdocs-material", "nh3": "nh3"}
+
+
+def _require_site_extra() -> None:
+    """Stop in one line when the site's dependencies are not installed.
+
+    They are an extra for hub maintainers, so `pip install ebpf-hub` gives a client without
+    them; without this check the build would end in a traceback from deep inside it.
+    """
+    for module, distribution in SITE_EXTRA.items():
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:
+            raise HubError(
+                f"the site commands need {distribution}, which a client install leaves out",
+                hint="install the extra: pip install 'ebpf-hub[site]'",
+            ) from None
 
 
 def _digests(args: argparse.Namespace, config: HubConfig) -> Digests:
@@ -25,15 +46,23 @@ def _digests(args: argparse.Namespace, config: HubConfig) -> Digests:
 
 
 def cmd_site_build(args: argparse.Namespace) -> int:
+    _require_site_extra()
     from ebpf_hub.site.build import build_site
 
     out, config = Path(args.out), hub_config(args)
-    build_site(config, out, digests=_digests(args, config), registry=args.registry)
+    build_site(
+        config,
+        out,
+        digests=_digests(args, config),
+        registry=args.registry,
+        command_line=args.command_line(),
+    )
     say(f"built the site in {out} (open {out / 'index.html'} or run `ebpf-hub site serve`)")
     return 0
 
 
 def cmd_site_serve(args: argparse.Namespace) -> int:
+    _require_site_extra()
     from ebpf_hub.site.serve import serve_site
 
     config = hub_config(args)
@@ -45,6 +74,7 @@ def cmd_site_serve(args: argparse.Namespace) -> int:
         digests=_digests(args, config),
         registry=args.registry,
         layout=Path(args.layout) if args.layout else None,
+        command_line=args.command_line(),
     )
     return 0
 

@@ -16,13 +16,12 @@ from ebpf_hub.develop.gitsource import GitSource, git_source
 from ebpf_hub.develop.project import Project
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import write_atomic
+from ebpf_hub.run.target import ARTIFACT_CONFIG_FILE
 
 if TYPE_CHECKING:  # publishing's imports (OCI, signing) are not needed to build
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from ebpf_hub.publish.pipeline import Destination, Outcome
-
-CONFIG_FILE = "config.json"  # the name `ebpf-hub run` looks for beside the objects
 
 
 def current_pin(project: Project, remote: str = "origin") -> tuple[GitSource | None, str]:
@@ -41,7 +40,9 @@ def build_project(project: Project, out_dir: Path, pin: GitSource | None) -> Bui
     """
     package, version = project.identity(pin)
     built = build_sources(project.directory, package, version, out_dir)
-    write_atomic(out_dir / CONFIG_FILE, json.dumps(built.config, indent=2, sort_keys=True).encode())
+    write_atomic(
+        out_dir / ARTIFACT_CONFIG_FILE, json.dumps(built.config, indent=2, sort_keys=True).encode()
+    )
     return built
 
 

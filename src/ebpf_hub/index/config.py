@@ -8,7 +8,7 @@ from pathlib import Path
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.document import DocumentError, load_document
 
-CONFIG_FILE = Path("index/hub.yaml")
+HUB_CONFIG_PATH = Path("index/hub.yaml")  # the hub's configuration, under a checkout's root
 PACKAGES_DIR = Path("index/packages")
 
 
@@ -30,21 +30,21 @@ class HubConfig:
 def find_root(start: Path) -> Path:
     """The hub checkout containing `start`: the nearest parent holding index/hub.yaml."""
     for candidate in (start, *start.parents):
-        if (candidate / CONFIG_FILE).is_file():
+        if (candidate / HUB_CONFIG_PATH).is_file():
             return candidate
     raise HubError(
-        f"{start}: not inside an eBPF Hub index (no {CONFIG_FILE} here or above); "
+        f"{start}: not inside an eBPF Hub index (no {HUB_CONFIG_PATH} here or above); "
         "run from a hub checkout or pass --root DIR"
     )
 
 
 def load_config(root: Path) -> HubConfig:
     """Read index/hub.yaml under `root`."""
-    path = root / CONFIG_FILE
+    path = root / HUB_CONFIG_PATH
     if not path.is_file():
-        raise HubError(f"{root}: not an eBPF Hub checkout (no {CONFIG_FILE}); pass --root DIR")
+        raise HubError(f"{root}: not an eBPF Hub checkout (no {HUB_CONFIG_PATH}); pass --root DIR")
     try:
-        data = load_document(path, str(CONFIG_FILE)).data
+        data = load_document(path, str(HUB_CONFIG_PATH)).data
     except DocumentError as exc:
         raise HubError(str(exc)) from None
     try:
@@ -58,6 +58,6 @@ def load_config(root: Path) -> HubConfig:
         )
     except (KeyError, AttributeError, TypeError) as exc:
         raise HubError(
-            f"{CONFIG_FILE}: missing or malformed field {exc}; "
+            f"{HUB_CONFIG_PATH}: missing or malformed field {exc}; "
             "it needs registry, site_url and a categories mapping"
         ) from None

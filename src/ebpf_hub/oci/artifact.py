@@ -34,7 +34,8 @@ from ebpf_hub.oci.store import Store, read_blob
 from ebpf_hub.parallel import run_concurrently
 
 ARTIFACT_TYPE = "application/vnd.ebpf-hub.package.v1"
-CONFIG_MEDIA_TYPE = "application/vnd.ebpf-hub.package.config.v1+json"
+# The config blob of a package artifact: its version's metadata (site/reference/artifact.md).
+ARTIFACT_CONFIG_MEDIA_TYPE = "application/vnd.ebpf-hub.package.config.v1+json"
 BPF_OBJECT_MEDIA_TYPE = "application/vnd.ebpf-hub.bpf.object.v1"
 BPF_OBJECT_SUFFIX = ".bpf.o"
 FILE_MEDIA_TYPES = {"README.md": "text/markdown", "LICENSE": "text/plain"}
@@ -66,7 +67,7 @@ class BuiltArtifact:
     @property
     def config_descriptor(self) -> Descriptor:
         """Descriptor of the config blob."""
-        return Descriptor(CONFIG_MEDIA_TYPE, sha256_digest(self.config), len(self.config))
+        return Descriptor(ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(self.config), len(self.config))
 
 
 def build_artifact(
@@ -113,7 +114,9 @@ def build_artifact(
     }
     ordered = tuple(layers[name] for name in sorted(layers))
     manifest = ImageManifest(
-        config=Descriptor(CONFIG_MEDIA_TYPE, sha256_digest(config_bytes), len(config_bytes)),
+        config=Descriptor(
+            ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(config_bytes), len(config_bytes)
+        ),
         layers=tuple(descriptor for descriptor, _ in ordered),
         artifact_type=ARTIFACT_TYPE,
         annotations={_ANNOTATION_PREFIX + k: v for k, v in values.items() if v is not None},
@@ -183,7 +186,7 @@ def _check_manifest(ref: str, manifest: ImageManifest, max_size: int) -> list[st
             f"{ref} is not an eBPF Hub package (artifactType {manifest.artifact_type!r}, "
             f"expected {ARTIFACT_TYPE!r}); check the reference"
         )
-    if manifest.config.media_type != CONFIG_MEDIA_TYPE:
+    if manifest.config.media_type != ARTIFACT_CONFIG_MEDIA_TYPE:
         raise UnsafeArtifactError(
             f"{ref}: unknown config media type {manifest.config.media_type!r}; "
             "upgrade ebpf-hub or check the reference"

@@ -12,6 +12,7 @@ import re
 from typing import BinaryIO
 
 from ebpf_hub.oci.errors import IntegrityError, InvalidReferenceError
+from ebpf_hub.progress import Progress
 
 SHA256_PREFIX = "sha256:"
 CHUNK_SIZE = 1 << 20
@@ -92,9 +93,14 @@ class Verifier:
             )
 
 
-def copy_verified(source: BinaryIO, target: BinaryIO, verifier: Verifier) -> None:
-    """Copy ``source`` to ``target`` in chunks, verifying the bytes on the way."""
+def copy_verified(
+    source: BinaryIO, target: BinaryIO, verifier: Verifier, progress: Progress | None = None
+) -> None:
+    """Copy ``source`` to ``target`` in chunks, verifying the bytes on the way; each chunk
+    is reported to ``progress``, if any."""
     while chunk := source.read(CHUNK_SIZE):
         verifier.update(chunk)
         target.write(chunk)
+        if progress is not None:
+            progress.advance(len(chunk))
     verifier.finish()

@@ -30,6 +30,7 @@ from ebpf_hub.oci.manifest import (
     canonical_json,
 )
 from ebpf_hub.oci.reference import check_tag
+from ebpf_hub.progress import Progress
 
 REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name"
 LAYOUT_VERSION = "1.0.0"
@@ -184,15 +185,19 @@ class LayoutStore:
             copy_verified(handle, target, verifier)
         return True
 
-    def get_blob(self, descriptor: Descriptor, dest: Path) -> None:
-        """Copy a blob to ``dest`` atomically, verifying its size and digest."""
+    def get_blob(
+        self, descriptor: Descriptor, dest: Path, progress: Progress | None = None
+    ) -> None:
+        """Copy a blob to ``dest`` atomically, verifying its size and digest; each chunk
+        copied is reported to ``progress``."""
         what = f"blob {descriptor.digest} of {self.name}"
         try:
             source = open_regular(self._blob_path(descriptor.digest))
         except FileNotFoundError:
             raise NotFoundError(f"{what} not found; the layout is incomplete") from None
+        verifier = Verifier(descriptor.digest, descriptor.size, what)
         with source, atomic_writer(dest, durable=self._durable) as target:
-            copy_verified(source, target, Verifier(descriptor.digest, descriptor.size, what))
+            copy_verified(source, target, verifier, progress)
 
     def list_tags(self) -> list[str]:
         """Every tag of the layout, sorted."""

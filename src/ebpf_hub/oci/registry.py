@@ -36,6 +36,7 @@ from ebpf_hub.oci.manifest import (
 )
 from ebpf_hub.oci.reference import check_tag
 from ebpf_hub.oci.transport import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Transport
+from ebpf_hub.progress import Progress, Tally
 
 MANIFEST_ACCEPT = f"{OCI_MANIFEST}, {OCI_INDEX}"
 DIGEST_HEADER = "Docker-Content-Digest"
@@ -193,20 +194,27 @@ class RegistryStore:
         with self._transport.request("PUT", url, what=what, headers=headers, data=body) as done:
             self._transport.check(done, what, expected=201)
 
-    def get_blob(self, descriptor: Descriptor, dest: Path) -> None:
+    def get_blob(
+        self, descriptor: Descriptor, dest: Path, progress: Progress | None = None
+    ) -> None:
         """Download a blob to ``dest`` atomically, verified; a broken transfer is resumed.
 
         After a dropped connection the download continues with a ``Range`` request from the
         bytes already received; a registry that ignores ranges answers 200 and the download
-        restarts from zero. Nothing reaches ``dest`` unless size and digest match.
+        restarts from zero. Nothing reaches ``dest`` unless size and digest match. Each chunk
+        read is reported to ``progress``; bytes received again after a restart are not.
         """
         what = f"blob {self.name}@{descriptor.digest}"
         verifier = Verifier(descriptor.digest, descriptor.size, what)
+        tally = Tally(progress)
         with atomic_writer(dest, durable=self._durable) as target:
-            self._transport.retrying(partial(self._download, descriptor, target, verifier))
+            download = partial(self._download, descriptor, target, verifier, tally)
+            self._transport.retrying(download)
             verifier.finish()
 
-    def _download(self, descriptor: Descriptor, target: BinaryIO, verifier: Verifier) -> None:
+    def _download(
+        self, descriptor: Descriptor, target: BinaryIO, verifier: Verifier, tally: Tally
+    ) -> None:
         what = f"blob {self.name}@{descriptor.digest}"
         offset = verifier.received
         headers = {"Range": f"bytes={offset}-"} if offset else {}
@@ -226,6 +234,7 @@ class RegistryStore:
                 for chunk in response.iter_bytes(CHUNK_SIZE):
                     verifier.update(chunk)
                     target.write(chunk)
+                    tally.reach(verifier.received)
             except TransferError as exc:  # after the client returned: not retried there
                 raise RepeatableError(
                     f"{what}: the transfer broke at byte {verifier.received} of "

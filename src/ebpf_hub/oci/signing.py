@@ -25,7 +25,8 @@ from ebpf_hub.oci.store import Store, read_blob
 
 PAYLOAD_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
-CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
+# The config of the signature manifest: the plain image config cosign writes, not a package's.
+SIGNATURE_CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
 SIGNATURE_TYPE = "cosign container image signature"
 PAYLOAD_LIMIT = 64 * 1024
 _ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -108,7 +109,7 @@ def sign(store: Store, repo: str, digest: str, key: ec.EllipticCurvePrivateKey) 
     )
     layers = (*existing, layer)
     config = _cosign_config(layers)
-    config_descriptor = Descriptor(CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
+    config_descriptor = Descriptor(SIGNATURE_CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
     store.put_blob(layer, payload)
     store.put_blob(config_descriptor, config)
     manifest = ImageManifest(config_descriptor, layers).to_bytes()

@@ -17,6 +17,7 @@ from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.manifest import Descriptor, FetchedManifest
 from ebpf_hub.oci.reference import LayoutReference, Reference
 from ebpf_hub.oci.registry import RegistryStore
+from ebpf_hub.progress import Progress
 
 
 class Store(Protocol):
@@ -47,10 +48,15 @@ class Store(Protocol):
         """Store a blob from a file or bytes unless present; True if it was written."""
         ...
 
-    def get_blob(self, descriptor: Descriptor, dest: Path) -> None:
+    def get_blob(
+        self, descriptor: Descriptor, dest: Path, progress: Progress | None = None
+    ) -> None:
         """Write a blob to ``dest`` atomically after checking its size and digest.
 
         Safe to call from several threads at once (a pull fetches its layers together).
+        The bytes read are reported to ``progress`` as they arrive, once per chunk; over a
+        whole download they add up to the blob's size, even across a resumed transfer (a
+        cache in front of a store reports only what it downloads).
         """
         ...
 

@@ -19,7 +19,7 @@ from typing import Any
 from ebpf_hub.fsutil import write_atomic
 from ebpf_hub.index.jsonindex import Digests, load_digests, to_json_bytes
 from ebpf_hub.index.model import Package
-from ebpf_hub.oci.artifact import ARTIFACT_TYPE, CONFIG_LIMIT, CONFIG_MEDIA_TYPE
+from ebpf_hub.oci.artifact import ARTIFACT_CONFIG_MEDIA_TYPE, ARTIFACT_TYPE, CONFIG_LIMIT
 from ebpf_hub.oci.errors import NotFoundError, UnsafeArtifactError
 from ebpf_hub.oci.manifest import ImageManifest
 from ebpf_hub.oci.reference import parse_reference
@@ -88,7 +88,10 @@ def published_entry(store: Store, name: str, version: str) -> dict[str, Any] | N
     except NotFoundError:
         return None
     manifest = ImageManifest.parse(fetched.data, where)
-    if manifest.artifact_type != ARTIFACT_TYPE or manifest.config.media_type != CONFIG_MEDIA_TYPE:
+    if (
+        manifest.artifact_type != ARTIFACT_TYPE
+        or manifest.config.media_type != ARTIFACT_CONFIG_MEDIA_TYPE
+    ):
         raise UnsafeArtifactError(f"{where} is not an eBPF Hub package; remove that tag")
     try:
         config = json.loads(read_blob(store, manifest.config, CONFIG_LIMIT))

@@ -9,4 +9,5 @@ One job per module, in the order a run goes through them:
 - libbpf, loader (with attach, programs, maps, events): load, attach, read, detach
 - eventfmt, mapview, histogram: events as JSON lines or columns, output maps on an interval
 - session: the run itself, from the checks to the last detach
+- smoke: `ebpf-hub build --load-test`: every built object loaded once, then unloaded
 """

@@ -20,6 +20,7 @@ from typing import Any
 from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.bpfobj.programs import ProgramInfo as ObjectProgram
 from ebpf_hub.errors import LibbpfMissingError
+from ebpf_hub.model.requires import Requires
 from ebpf_hub.run import host
 from ebpf_hub.run.errors import LoaderError, PreflightError
 from ebpf_hub.run.host import KPROBE_KINDS, NO_KPROBES
@@ -74,15 +75,20 @@ def require(checks: Sequence[Check], label: str) -> None:
 
 
 def package_checks(requires: Mapping[str, Any], objects: Sequence[ObjectInfo]) -> list[Check]:
-    """Every check a package's requirements and programs call for."""
+    """Every check a package's requirements and programs call for.
+
+    An empty `requires` is an object without metadata: it may run on any supported
+    architecture. A package's `requires` without `architectures` means the schema's default.
+    """
     programs = [program for info in objects for program in info.programs]
     privileges = privileges_check(needed_capabilities(requires.get("capabilities", ()), programs))
+    declared = Requires.from_json(requires)
     checks = [
-        arch_check(requires.get("architectures")),
-        kernel_check(requires.get("kernel")),
+        arch_check(declared.architectures if requires else None),
+        kernel_check(declared.kernel),
         privileges,
     ]
-    if requires.get("btf", True):
+    if declared.btf:
         checks.append(btf_check())
     if not privileges.ok:  # the probes below would fail for want of privileges alone
         return checks

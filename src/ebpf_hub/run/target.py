@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.index.config import CONFIG_FILE as HUB_CONFIG
-from ebpf_hub.index.config import PACKAGES_DIR
+from ebpf_hub.index.config import HUB_CONFIG_PATH, PACKAGES_DIR
 from ebpf_hub.index.document import DocumentError, load_document
 
 if TYPE_CHECKING:
     from ebpf_hub.client.settings import Settings
 
-CONFIG_FILE = "config.json"
+# The artifact config as a file beside the objects of an unpacked artifact (`ebpf-hub build DIR`).
+ARTIFACT_CONFIG_FILE = "config.json"
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,13 @@ def _metadata(directory: Path, name: str) -> dict[str, Any]:
     """The artifact config beside the objects, else the package's metadata in the hub
     checkout around `directory` (`build/objects/NAME@VERSION`, `sources/NAME`), else a
     name."""
-    config_file = directory / CONFIG_FILE
+    config_file = directory / ARTIFACT_CONFIG_FILE
     if config_file.is_file():
         return _read_config(config_file)
     name = name.partition("@")[0]
     for root in directory.resolve().parents:
         metadata = root / PACKAGES_DIR / f"{name}.yaml"
-        if (root / HUB_CONFIG).is_file() and metadata.is_file():
+        if (root / HUB_CONFIG_PATH).is_file() and metadata.is_file():
             try:
                 return load_document(metadata, str(PACKAGES_DIR / metadata.name)).data
             except DocumentError as exc:

@@ -6,6 +6,7 @@ server reading OUT never sees half a site, and a failed build leaves the previou
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,14 +30,16 @@ def build_site(
     config: HubConfig,
     out: Path,
     *,
+    command_line: argparse.ArgumentParser,
     digests: Digests | None = None,
     registry: str | None = None,
     packages: list[Package] | None = None,
 ) -> None:
     """Build the catalogue of `config`'s hub into `out`, with api/v1 beside the pages.
 
-    `packages` defaults to the whole index, validated; `registry` to hub.yaml's; `digests`
-    (the publish ledger) adds digests to versions and pins `oras pull` commands.
+    `command_line` is the parser the CLI reference documents (`<!-- hub:cli -->`); `packages`
+    defaults to the whole index, validated; `registry` to hub.yaml's; `digests` (the publish
+    ledger) adds digests to versions and pins `oras pull` commands.
     """
     if packages is None:
         packages = _valid_packages(config)
@@ -46,6 +49,7 @@ def build_site(
         packages=sorted(packages, key=lambda p: p.name),
         registry=registry or config.registry,
         counts=count_packages(packages, config.categories),
+        command_line=command_line,
     )
     ledger = digests or {}
     (config.root / STAGING_DIR).mkdir(parents=True, exist_ok=True)

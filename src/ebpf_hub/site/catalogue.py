@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.index.config import CONFIG_FILE
+from ebpf_hub.index.config import HUB_CONFIG_PATH
 from ebpf_hub.index.model import Package
 from ebpf_hub.site.markup import cell, escape, table
 from ebpf_hub.site.package_page import page_path
@@ -37,7 +37,7 @@ def check_categories(packages: Iterable[Package], allowed: Mapping[str, str]) ->
         unknown = [c for c in package.categories if c not in allowed]
         if unknown:
             raise HubError(
-                f"package {package.name}: category {unknown[0]!r} is not in {CONFIG_FILE}'s "
+                f"package {package.name}: category {unknown[0]!r} is not in {HUB_CONFIG_PATH}'s "
                 f"allow-list ({', '.join(allowed)}); pick one of them or add it there"
             )
 

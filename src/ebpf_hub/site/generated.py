@@ -8,6 +8,7 @@ the build rather than leaving a hole in a page.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -28,12 +29,15 @@ SCHEMA_DIR = Path("schema")
 
 @dataclass(frozen=True)
 class SiteData:
-    """What generated blocks may show: the hub, its packages and where they are published."""
+    """What generated blocks may show: the hub, its packages and where they are published,
+    and the command line the CLI reference documents (passed in by the CLI, which imports the
+    site: importing it here would close a cycle)."""
 
     config: HubConfig
     packages: Sequence[Package]
     registry: str
     counts: Mapping[str, int]
+    command_line: argparse.ArgumentParser
 
 
 Block = Callable[[SiteData, str, list[str]], str]
@@ -73,9 +77,8 @@ def _schema(data: SiteData, page_src: str, args: list[str]) -> str:
 
 
 def _cli(data: SiteData, page_src: str, args: list[str]) -> str:
-    from ebpf_hub.cli import build_parser
-
-    return cli_reference(build_parser())
+    """The reference of every command, from the parser itself."""
+    return cli_reference(data.command_line)
 
 
 # Marker name -> (the arguments it takes, what replaces it).

@@ -16,6 +16,7 @@ from typing import Any
 
 from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
 from ebpf_hub.index.model import Package, Version
+from ebpf_hub.model.requires import Requires
 from ebpf_hub.oci.hosts import is_loopback
 from ebpf_hub.oci.reference import LAYOUT_PREFIX
 from ebpf_hub.site.markup import (
@@ -115,7 +116,7 @@ def _badges(package: Package) -> str:
         if latest
         else _badge("latest", "all yanked", "yanked"),
         _badge("kernel", f"≥ {requires['kernel']}", "kernel"),
-        _badge("arch", " · ".join(requires.get("architectures", ["x86_64"])), "arch"),
+        _badge("arch", " · ".join(Requires.from_json(requires).architectures), "arch"),
     ]
     return '<div class="hub-badges">' + "".join(badges) + "</div>"
 
@@ -259,15 +260,12 @@ def _parameters(package: Package, published: Published) -> str:
 
 
 def _requirements(requires: Mapping[str, Any]) -> str:
-    btf = (
-        "required (<code>/sys/kernel/btf/vmlinux</code>)"
-        if requires.get("btf", True)
-        else "not needed"
-    )
+    typed = Requires.from_json(requires)
+    btf = "required (<code>/sys/kernel/btf/vmlinux</code>)" if typed.btf else "not needed"
     items = [
         f"Kernel: {escape(requires['kernel'])} or newer",
         f"BTF: {btf}",
-        "Architectures: " + escape(", ".join(requires.get("architectures", ["x86_64"]))),
+        "Architectures: " + escape(", ".join(typed.architectures)),
     ]
     capabilities = requires.get("capabilities", [])
     if capabilities:

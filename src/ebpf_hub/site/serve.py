@@ -9,6 +9,8 @@ failed rebuild leaves the last good one in place.
 
 from __future__ import annotations
 
+import argparse
+import functools
 import stat
 import sys
 import threading
@@ -89,15 +91,20 @@ def serve_site(
     host: str = "127.0.0.1",
     port: int = 8000,
     *,
+    command_line: argparse.ArgumentParser,
     digests: Digests | None = None,
     registry: str | None = None,
     layout: Path | None = None,
 ) -> None:
     """Build the site into `out`, serve it at http://HOST:PORT/ and rebuild on change, until
-    interrupted (Ctrl-C). `digests` and `registry` are passed to every build; `layout`, the
-    directory `publish --registry oci:DIR` wrote, is served read-only at /v2/ as `registry`."""
+    interrupted (Ctrl-C). `command_line`, `digests` and `registry` are passed to every build
+    (see `build_site`); `layout`, the directory `publish --registry oci:DIR` wrote, is served
+    read-only at /v2/ as `registry`."""
     handler = _handler(out, layout, registry)
-    build_site(config, out, digests=digests, registry=registry)
+    build = functools.partial(
+        build_site, digests=digests, registry=registry, command_line=command_line
+    )
+    build(config, out)
     server = ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(
@@ -115,7 +122,7 @@ def serve_site(
                 continue
             seen = current
             try:
-                build_site(load_config(config.root), out, digests=digests, registry=registry)
+                build(load_config(config.root), out)
             except HubError as exc:
                 print(f"ebpf-hub: error: {exc} (serving the last good build)", file=sys.stderr)
             else:

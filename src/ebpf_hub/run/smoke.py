@@ -1,12 +1,16 @@
-"""The build's smoke test: each object must pass the verifier of this kernel.
+"""The build's smoke test (`--load-test`): each object must pass the verifier of this kernel.
 
 Only loaded, never attached, so it needs no interface, binary or traffic; the programs and
-maps are gone when the object closes.
+maps are gone when the object closes. It lives with the loader it uses rather than with the
+build, so that building does not depend on running (`run` compiles a source directory with
+`build`; see tests/test_architecture.py).
 """
 
 from __future__ import annotations
 
-from ebpf_hub.build.package import BuiltVersion
+from collections.abc import Iterable
+from pathlib import Path
+
 from ebpf_hub.errors import HubError
 from ebpf_hub.run.loader import AttachTargets, LoadedObject, LoaderError
 
@@ -14,10 +18,10 @@ from ebpf_hub.run.loader import AttachTargets, LoadedObject, LoaderError
 _PLACEHOLDER_TARGETS = AttachTargets(iface="lo", cgroup="/sys/fs/cgroup")
 
 
-def load_test(built: BuiltVersion) -> None:
-    """Load every object of `built` into the kernel and unload it; raise if the kernel refuses."""
-    label = f"{built.package.name}@{built.version.version}"
-    for path in built.files:
+def load_test(label: str, files: Iterable[Path]) -> None:
+    """Load every object among `files` into the kernel and unload it; raise if the kernel
+    refuses one. `label` (NAME@VERSION) names the version in the error."""
+    for path in files:
         if not path.name.endswith(".bpf.o"):
             continue
         try:
