@@ -1,12 +1,14 @@
-"""Shared fixtures: real OCI registries (see tests/registry.py)."""
+"""Shared fixtures: real OCI registries (see tests/registry.py) and hostile HTTP servers
+(see tests/routedserver.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from registry import RegistryServer, TokenServer, start_registry
+from routedserver import Route, RoutedServer
 
 AUTH_PASSWORD = "correct horse"  # noqa: S105 - the test registry's throwaway password
 
@@ -58,3 +60,17 @@ def token_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registr
             server.stop()
     finally:
         tokens.stop()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[dict[str, Route]], RoutedServer]]:
+    """Start servers answering each path as the test says; all stop when the test ends."""
+    servers: list[RoutedServer] = []
+
+    def start(routes: dict[str, Route]) -> RoutedServer:
+        servers.append(RoutedServer(routes))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -13,17 +13,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -37,77 +31,25 @@ from ebpf_hub.oci.manifest import OCI_MANIFEST, TITLE_ANNOTATION, Descriptor, Im
 from ebpf_hub.parallel import MAX_WORKERS
 from ebpf_hub.progress import Progress
 from hubrepo import REPO
+from routedserver import (
+    REPOSITORY,
+    Artifact,
+    Handler,
+    Route,
+    RoutedServer,
+    answer,
+    one_error_line,
+    run_cli,
+)
 
-EBPF_HUB = str(Path(sys.executable).with_name("ebpf-hub"))
 INDEX = "/api/v1/index.json"
-REPOSITORY = "ns/pkg"
 ATTACK_BOUND = 30.0  # seconds: a command still running then was held by the attack
 TRICKLE = 0.1  # seconds between the bytes of a trickle: 10 bytes a second
 LAYERS = 2_000
-
-Behaviour = Callable[["Handler"], None]
-
-
-# The hostile server.
+LAYER = b"\x7fELF" + b"\0" * (6 * 1024 - 4)  # 6 KiB: three windows of a 2 KiB/s link
 
 
-class HostileServer(ThreadingHTTPServer):
-    """Answers each path as `routes` says (404 otherwise) and logs every request's path."""
-
-    daemon_threads = True
-
-    def __init__(self, routes: dict[str, Behaviour]) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.routes = routes
-        self.requests: list[str] = []
-        self.host = f"127.0.0.1:{self.server_address[1]}"
-        self.url = f"http://{self.host}/"
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.shutdown()
-        self._thread.join()
-        self.server_close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """The client hanging up on a trickle is what these tests expect."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: HostileServer
-
-    def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        self.server.requests.append(f"{self.command} {path}")
-        self.server.routes.get(path, answer(b"not found", status=404))(self)
-
-    do_HEAD = do_GET
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: `requests` is the record."""
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[dict[str, Behaviour]], HostileServer]]:
-    """Start hostile servers for a test; all stop when it ends."""
-    servers: list[HostileServer] = []
-
-    def start(routes: dict[str, Behaviour]) -> HostileServer:
-        servers.append(HostileServer(routes))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-# Behaviours: an honest answer, and bytes written with a pause before each piece.
+# Routes: bytes written with a pause before each piece.
 
 
 def head(status: int, headers: dict[str, str]) -> bytes:
@@ -115,16 +57,7 @@ def head(status: int, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def answer(body: bytes, headers: dict[str, str] | None = None, status: int = 200) -> Behaviour:
-    def behave(handler: Handler) -> None:
-        sent = {**(headers or {}), "Content-Length": str(len(body))}
-        data = head(status, sent) + (b"" if handler.command == "HEAD" else body)
-        handler.wfile.write(data)
-
-    return behave
-
-
-def paced(pieces: Iterable[bytes], every: float) -> Behaviour:
+def paced(pieces: Iterable[bytes], every: float) -> Route:
     """Wait `every` seconds before each piece (until the client hangs up)."""
 
     def behave(handler: Handler) -> None:
@@ -142,12 +75,12 @@ def bytewise(data: bytes) -> Iterator[bytes]:
     return (data[i : i + 1] for i in range(len(data)))
 
 
-def trickled_headers() -> Behaviour:
+def trickled_headers() -> Route:
     """A status line, then one header line that never ends, a byte at a time."""
     return paced(itertools.chain([b"HTTP/1.1 200 OK\r\nX-Slow: "], itertools.repeat(b"a")), TRICKLE)
 
 
-def trickled_body(body: bytes) -> Behaviour:
+def trickled_body(body: bytes) -> Route:
     """Headers at once, then the body a byte at a time."""
     start = head(200, {"Content-Length": str(len(body))})
     return paced(itertools.chain([start], bytewise(body)), TRICKLE)
@@ -159,7 +92,7 @@ def silent(handler: Handler) -> None:
     handler.close_connection = True
 
 
-def steady(body: bytes, rate: int, headers: dict[str, str] | None = None) -> Behaviour:
+def steady(body: bytes, rate: int, headers: dict[str, str] | None = None) -> Route:
     """An honest, slow link: the body at `rate` bytes a second, in quarter-second pieces."""
     piece = rate // 4
     start = head(200, {**(headers or {}), "Content-Length": str(len(body))})
@@ -180,35 +113,14 @@ def home(tmp_path: Path) -> Path:
 
 
 def run(home: Path, *args: str, deadline: float = 3, min_rate: int = 1024) -> tuple[int, str]:
-    """`ebpf-hub ARGS` in a process of its own: (exit status, stderr)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("EBPF_HUB_") and key.lower() not in ("http_proxy", "https_proxy")
-    }
-    env |= {
-        "EBPF_HUB_HOME": str(home),
-        "EBPF_HUB_HTTP_DEADLINE": str(deadline),
-        "EBPF_HUB_HTTP_MIN_RATE": str(min_rate),
-    }
-    done = subprocess.run(
-        [EBPF_HUB, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=ATTACK_BOUND,
-        check=False,
-    )
-    return done.returncode, done.stderr
+    """`ebpf-hub ARGS` in a process of its own, with these limits: (exit status, stderr)."""
+    limits = {"EBPF_HUB_HTTP_DEADLINE": str(deadline), "EBPF_HUB_HTTP_MIN_RATE": str(min_rate)}
+    return run_cli(home, *args, env=limits, timeout=ATTACK_BOUND)
 
 
 def error_line(home: Path, *args: str, deadline: float = 3, min_rate: int = 1024) -> str:
     """The one error line of a command that must fail (and end before ATTACK_BOUND)."""
-    code, stderr = run(home, *args, deadline=deadline, min_rate=min_rate)
-    errors = [line for line in stderr.splitlines() if line.startswith("ebpf-hub: error: ")]
-    assert code == 1, stderr
-    assert len(errors) == 1, stderr
-    return errors[0]
+    return one_error_line(*run(home, *args, deadline=deadline, min_rate=min_rate))
 
 
 def assert_below_rate(error: str, host: str, stage: str) -> None:
@@ -242,14 +154,14 @@ def index_json(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return (out / "api/v1/index.json").read_bytes()
 
 
-def search(home: Path, hub: HostileServer, deadline: float = 3, min_rate: int = 1024) -> str:
+def search(home: Path, hub: RoutedServer, deadline: float = 3, min_rate: int = 1024) -> str:
     return error_line(
         home, "search", "exec", "--hub", hub.url, deadline=deadline, min_rate=min_rate
     )
 
 
 def test_hub_trickling_its_headers_fails_below_the_rate(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path
 ) -> None:
     hub = serve({INDEX: trickled_headers()})
     error = search(home, hub)
@@ -258,7 +170,7 @@ def test_hub_trickling_its_headers_fails_below_the_rate(
 
 
 def test_hub_trickling_its_headers_meets_the_deadline(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path
 ) -> None:
     """With no minimum rate, the deadline alone still ends it."""
     hub = serve({INDEX: trickled_headers()})
@@ -267,7 +179,7 @@ def test_hub_trickling_its_headers_meets_the_deadline(
 
 
 def test_hub_that_accepts_and_never_answers(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path
 ) -> None:
     """The read timeout (30 s here) would wait each attempt out; the deadline does not."""
     (home / "config" / "config.toml").write_text("timeout = 30\n")
@@ -277,7 +189,7 @@ def test_hub_that_accepts_and_never_answers(
 
 
 def test_hub_trickling_its_body(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path, index_json: bytes
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path, index_json: bytes
 ) -> None:
     hub = serve({INDEX: trickled_body(index_json)})
     error = search(home, hub)
@@ -285,7 +197,7 @@ def test_hub_trickling_its_body(
 
 
 def test_hub_sending_an_endless_chunked_body_fast_enough(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path
 ) -> None:
     """4 KiB every 50 ms passes the rate; only the deadline stops it (64 MiB would not
     for 13 minutes)."""
@@ -297,7 +209,7 @@ def test_hub_sending_an_endless_chunked_body_fast_enough(
 
 
 def test_hub_redirecting_slowly_without_end(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path
 ) -> None:
     """Each hop takes 0.7 s: one deadline covers the whole chain."""
     hop = paced([head(302, {"Location": INDEX + "?again", "Content-Length": "0"})], 0.7)
@@ -308,7 +220,7 @@ def test_hub_redirecting_slowly_without_end(
 
 
 def test_hub_slow_but_steady_is_waited_for(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path, index_json: bytes
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path, index_json: bytes
 ) -> None:
     """2 KiB/s for about 3 s (three rate windows): slow, but above the minimum."""
     body = index_json + b" " * max(0, 6 * 1024 - len(index_json))
@@ -320,42 +232,7 @@ def test_hub_slow_but_steady_is_waited_for(
 # The registry: `ebpf-hub pull`.
 
 
-class Artifact:
-    """A small package artifact, and what a registry serves for it, by path."""
-
-    def __init__(self) -> None:
-        self.config = json.dumps({"name": "pkg", "version": "1.0.0"}).encode()
-        self.layer = b"\x7fELF" + b"\0" * (6 * 1024 - 4)
-        config = Descriptor(
-            ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(self.config), len(self.config)
-        )
-        layer = Descriptor(
-            BPF_OBJECT_MEDIA_TYPE,
-            sha256_digest(self.layer),
-            len(self.layer),
-            {TITLE_ANNOTATION: "pkg.bpf.o"},
-        )
-        self.manifest = ImageManifest(config, (layer,), artifact_type=ARTIFACT_TYPE).to_bytes()
-        self.digest = sha256_digest(self.manifest)
-        self.config_path = f"/v2/{REPOSITORY}/blobs/{config.digest}"
-        self.layer_path = f"/v2/{REPOSITORY}/blobs/{layer.digest}"
-
-    def routes(
-        self, *, tag: Behaviour | None = None, layer: Behaviour | None = None
-    ) -> dict[str, Behaviour]:
-        """The paths of a registry serving it; `tag` and `layer` answer those otherwise."""
-        manifest = answer(
-            self.manifest, {"Content-Type": OCI_MANIFEST, "Docker-Content-Digest": self.digest}
-        )
-        return {
-            f"/v2/{REPOSITORY}/manifests/1.0.0": tag or manifest,
-            f"/v2/{REPOSITORY}/manifests/{self.digest}": manifest,
-            self.config_path: answer(self.config),
-            self.layer_path: layer or answer(self.layer),
-        }
-
-
-def pull(home: Path, registry: HostileServer, out: Path, deadline: float = 3) -> str:
+def pull(home: Path, registry: RoutedServer, out: Path, deadline: float = 3) -> str:
     reference = f"{registry.host}/{REPOSITORY}:1.0.0"
     args = ("pull", reference, "--out", str(out), "--allow-unsigned")
     error = error_line(home, *args, deadline=deadline)
@@ -364,19 +241,19 @@ def pull(home: Path, registry: HostileServer, out: Path, deadline: float = 3) ->
 
 
 def test_registry_trickling_the_headers_of_a_manifest(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path, tmp_path: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path, tmp_path: Path
 ) -> None:
-    artifact = Artifact()
+    artifact = Artifact(LAYER)
     registry = serve(artifact.routes(tag=trickled_headers()))
     error = pull(home, registry, tmp_path / "out")
     assert_below_rate(error, registry.host, "headers")
 
 
 def test_registry_trickling_a_layer(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path, tmp_path: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path, tmp_path: Path
 ) -> None:
     """Neither the client nor the registry code retries it: one slow download, one error."""
-    artifact = Artifact()
+    artifact = Artifact(LAYER)
     registry = serve(artifact.routes(layer=trickled_body(artifact.layer)))
     error = pull(home, registry, tmp_path / "out")
     assert_below_rate(error, registry.host, "body")
@@ -384,25 +261,25 @@ def test_registry_trickling_a_layer(
 
 
 def test_registry_never_answering_a_layer(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path, tmp_path: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path, tmp_path: Path
 ) -> None:
     (home / "config" / "config.toml").write_text("timeout = 30\n")
-    artifact = Artifact()
+    artifact = Artifact(LAYER)
     registry = serve(artifact.routes(layer=silent))
     error = pull(home, registry, tmp_path / "out", deadline=2)
     assert_past_deadline(error, registry.host, "headers", "0 bytes")
 
 
 def test_token_server_trickling_the_token(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path, tmp_path: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path, tmp_path: Path
 ) -> None:
     """The registry asks for a bearer token; its token server sends it a byte at a time,
     padded with more whitespace than a day of trickling gets through."""
-    challenge: dict[str, Behaviour] = {}
+    challenge: dict[str, Route] = {}
     registry = serve(challenge)
     realm = f'Bearer realm="{registry.url}token",service="registry",scope="repository:ns/pkg:pull"'
     denied = answer(b"{}", {"WWW-Authenticate": realm}, status=401)
-    challenge |= dict.fromkeys(Artifact().routes(), denied)
+    challenge |= dict.fromkeys(Artifact(LAYER).routes(), denied)
     challenge["/token"] = trickled_body(json.dumps({"token": "t" * 64}).encode() + b" " * 10**6)
     error = pull(home, registry, tmp_path / "out")
     assert_below_rate(error, registry.host, "body")
@@ -410,10 +287,10 @@ def test_token_server_trickling_the_token(
 
 
 def test_registry_slow_but_steady_is_waited_for(
-    serve: Callable[[dict[str, Behaviour]], HostileServer], home: Path, tmp_path: Path
+    serve: Callable[[dict[str, Route]], RoutedServer], home: Path, tmp_path: Path
 ) -> None:
     """The 6 KiB layer at 2 KiB/s: three rate windows, and the pull succeeds."""
-    artifact = Artifact()
+    artifact = Artifact(LAYER)
     registry = serve(artifact.routes(layer=steady(artifact.layer, 2048)))
     out = tmp_path / "out"
     reference = f"{registry.host}/{REPOSITORY}:1.0.0"
