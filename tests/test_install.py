@@ -6,17 +6,13 @@ served index or the network, and check that the error is one clear line and noth
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import pty
 import shutil
 import socket
-import struct
 import subprocess
 import sys
-import termios
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +34,7 @@ from ebpf_hub.oci.registry import RegistryStore
 from ebpf_hub.oci.signing import sign, signature_tag
 from httpserver import StaticServer
 from hubrepo import REPO, add_version, copy_seed, make_hub
+from ptyrun import stderr_on_terminal
 from registry import RegistryServer
 
 ENV_VARIABLES = (
@@ -301,27 +298,10 @@ def test_pull_by_tag_by_digest_and_by_name(
 
 
 def test_progress_bars_on_a_terminal(hub: StaticServer, home: Path) -> None:
-    control, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    with subprocess.Popen(
-        [sys.executable, "-m", "ebpf_hub.cli", "install", "execsnoop"],
-        stdout=subprocess.DEVNULL,
-        stderr=terminal,
-        env=dict(os.environ),
-    ) as process:
-        os.close(terminal)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(control, 4096)
-            except OSError:  # EIO: the terminal's other end is closed
-                break
-            if not chunk:
-                break
-            shown += chunk
-        assert process.wait(timeout=60) == 0
-    os.close(control)
-    text = shown.decode(errors="replace")
+    code, text = stderr_on_terminal(
+        [sys.executable, "-m", "ebpf_hub.cli", "install", "execsnoop"], os.environ, columns=100
+    )
+    assert code == 0
     assert "execsnoop.bpf.o: 100%|" in text
     assert "installed execsnoop 1.0.0" in text
 

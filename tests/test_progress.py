@@ -8,15 +8,11 @@ CLI: a bar on a terminal (a pty), nothing in a pipe.
 
 from __future__ import annotations
 
-import fcntl
 import io
 import math
 import os
-import pty
-import struct
 import subprocess
 import sys
-import termios
 import threading
 import time
 import uuid
@@ -34,6 +30,7 @@ from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.registry import RegistryStore
 from ebpf_hub.parallel import MAX_WORKERS
 from ebpf_hub.progress import Progress, Tally
+from ptyrun import stderr_on_terminal
 from registry import RegistryServer
 from test_oci import Proxy
 
@@ -260,27 +257,12 @@ def test_the_cli_shows_bars_on_a_terminal(
     registry: RegistryServer, layered: tuple[str, BuiltArtifact], tmp_path: Path
 ) -> None:
     repository, artifact = layered
-    control, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
-    with subprocess.Popen(
+    code, text = stderr_on_terminal(
         _pull_command(registry, repository, tmp_path / "out"),
-        stdout=subprocess.DEVNULL,
-        stderr=terminal,
-        env=_environment(tmp_path / "home"),
-    ) as process:
-        os.close(terminal)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(control, 4096)
-            except OSError:  # EIO: the terminal's other end is closed
-                break
-            if not chunk:
-                break
-            shown += chunk
-        assert process.wait(timeout=60) == 0, shown
-    os.close(control)
-    text = shown.decode(errors="replace")
+        _environment(tmp_path / "home"),
+        columns=120,
+    )
+    assert code == 0, text
     for descriptor, _ in artifact.layers:
         assert f"{descriptor.title}: 100%|" in text, text
 
