@@ -9,11 +9,7 @@ page, so a link to the anchor would land on the contributor's words instead of t
 
 from __future__ import annotations
 
-import functools
-import shutil
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,7 +20,8 @@ from ebpf_hub.index.config import load_config
 from ebpf_hub.index.model import Package
 from ebpf_hub.site import build_site
 from hubrepo import SAMPLE, make_hub
-from test_security_site import REPO, Site, Visitor, _QuietHandler, visitor  # noqa: F401
+from siteserver import Served, copy_site_inputs, serve_site
+from test_security_site import REPO, Visitor, visitor  # noqa: F401
 
 README = """\
 # spoof
@@ -52,12 +49,9 @@ def _spoof() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     hub = make_hub(tmp_path_factory.mktemp("hub"))
-    for part in ("site", "schema"):
-        shutil.copytree(REPO / part, hub / part)
-    shutil.copy(REPO / "mkdocs.yml", hub / "mkdocs.yml")
-    shutil.copy(REPO / "SECURITY.md", hub / "SECURITY.md")
+    copy_site_inputs(hub)
     (hub / "sources/spoof").mkdir(parents=True)
     (hub / "sources/spoof/README.md").write_text(README)
     out = hub / "out"
@@ -68,15 +62,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         digests={},
         command_line=build_parser(),
     )
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Site(out, f"http://127.0.0.1:{server.server_port}/")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_site(out) as served:
+        yield served
 
 
 @pytest.mark.parametrize(
@@ -84,7 +71,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     [("permissions", "Hooks:"), ("install", "ebpf-hub install spoof"), ("versions", "1.0.0")],
 )
 def test_a_link_to_a_section_of_the_hub_lands_on_the_hubs_section(
-    site: Site,
+    site: Served,
     visitor: Visitor,  # noqa: F811 - the imported fixture
     anchor: str,
     hub_text: str,

@@ -13,13 +13,9 @@ nothing that could run on a click. The ordinary Markdown beside the payloads mus
 from __future__ import annotations
 
 import copy
-import functools
 import re
-import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +28,7 @@ from ebpf_hub.index.config import load_config
 from ebpf_hub.index.model import Package
 from ebpf_hub.site import build_site
 from hubrepo import SAMPLE, make_hub
+from siteserver import Served, copy_site_inputs, serve_site
 from test_site import CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -239,24 +236,10 @@ def _hostile_git() -> dict[str, Any]:
     return data
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class Site:
-    root: Path
-    url: str
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     hub = make_hub(tmp_path_factory.mktemp("hub"))
-    for part in ("site", "schema"):
-        shutil.copytree(REPO / part, hub / part)
-    shutil.copy(REPO / "mkdocs.yml", hub / "mkdocs.yml")
-    shutil.copy(REPO / "SECURITY.md", hub / "SECURITY.md")
+    copy_site_inputs(hub)
     (hub / "sources/hostile").mkdir(parents=True)
     (hub / "sources/hostile/README.md").write_text(README)
     packages = [Package.from_data(_hostile()), Package.from_data(_hostile_git())]
@@ -264,14 +247,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     build_site(
         load_config(hub), out, packages=packages, digests=LEDGER, command_line=build_parser()
     )
-    handler = functools.partial(_QuietHandler, directory=str(out))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Site(out, f"http://127.0.0.1:{server.server_port}/")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_site(out) as served:
+        yield served
 
 
 @dataclass
@@ -367,7 +344,7 @@ def _assert_inert(visitor: Visitor, url: str) -> None:
 
 
 def test_no_payload_runs_on_any_page_and_markdown_still_renders(
-    site: Site, visitor: Visitor
+    site: Served, visitor: Visitor
 ) -> None:
     page = visitor.page
     _assert_inert(visitor, site.url + "packages/hostile-git/")
@@ -410,7 +387,7 @@ def test_no_payload_runs_on_any_page_and_markdown_still_renders(
     assert visitor.ran == []
 
 
-def test_search_results_show_payloads_as_text(site: Site, visitor: Visitor) -> None:
+def test_search_results_show_payloads_as_text(site: Served, visitor: Visitor) -> None:
     page = visitor.page
     visitor.visit(site.url)
     page.locator("input.md-search__input").click()

@@ -7,7 +7,6 @@ the site must work with no network: every request it makes has to be answered by
 from __future__ import annotations
 
 import argparse
-import functools
 import html.parser
 import json
 import re
@@ -15,13 +14,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlparse
@@ -38,6 +35,7 @@ from ebpf_hub.index.model import Package
 from ebpf_hub.index.validate import validate
 from ebpf_hub.site import build_site
 from hubrepo import SAMPLE
+from siteserver import Served, copy_site_inputs, serve_site
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO / "test-output"
@@ -58,19 +56,6 @@ CHROMIUM_ARGS = [
 LEDGER = {SEED: {"1.0.0": {"digest": DIGEST, "size": 20480}}}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@dataclass
-class Served:
-    """A built site and the URL it is served at."""
-
-    root: Path
-    url: str
-
-
 @pytest.fixture(scope="module")
 def real_packages() -> list[Package]:
     report = validate(load_config(REPO))
@@ -82,14 +67,8 @@ def real_packages() -> list[Package]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     out = tmp_path_factory.mktemp("site") / "out"
     build_site(load_config(REPO), out, digests=LEDGER, command_line=build_parser())
-    handler = functools.partial(_QuietHandler, directory=str(out))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Served(out, f"http://127.0.0.1:{server.server_port}/")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_site(out) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -357,10 +336,9 @@ def test_two_builds_give_the_same_pages(site: Served, tmp_path: Path) -> None:
 
 def _copy_hub(root: Path) -> Path:
     """A copy of this repository's hub (index, sources, schemas, site) to change freely."""
-    for part in ("index", "sources", "schema", "site"):
+    for part in ("index", "sources"):
         shutil.copytree(REPO / part, root / part)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copy(REPO / "SECURITY.md", root / "SECURITY.md")
+    copy_site_inputs(root)
     return root
 
 
