@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from artifactconfig import artifact_config  # noqa: E402
 from ebpf_hub.cli import main as hub_main  # noqa: E402
 from httpserver import StaticServer  # noqa: E402
 from registry import RegistryServer, start_registry  # noqa: E402
@@ -146,9 +147,8 @@ def publish_big(work: Path, registry: RegistryServer, site: Path) -> None:
     files = work / "big"
     files.mkdir()
     big_object(files / f"{BIG}.bpf.o")
-    artifact = build_artifact(
-        [files / f"{BIG}.bpf.o"], {"name": BIG, "version": "1.0.0"}, title=BIG, version="1.0.0"
-    )
+    config = artifact_config(BIG, "1.0.0", (f"{BIG}.bpf.o",))
+    artifact = build_artifact([files / f"{BIG}.bpf.o"], config, title=BIG, version="1.0.0")
     store = RegistryStore(registry.host, f"{NAMESPACE}/{BIG}", insecure=True)
     push_artifact(store, artifact, "1.0.0")
     repository = f"{registry.host}/{NAMESPACE}/{BIG}"

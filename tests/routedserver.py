@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from artifactconfig import artifact_config
 from ebpf_hub.oci.artifact import ARTIFACT_CONFIG_MEDIA_TYPE, ARTIFACT_TYPE, BPF_OBJECT_MEDIA_TYPE
 from ebpf_hub.oci.digest import sha256_digest
 from ebpf_hub.oci.manifest import OCI_MANIFEST, TITLE_ANNOTATION, Descriptor, ImageManifest
@@ -98,7 +99,7 @@ class Artifact:
     it at (repository `REPOSITORY`, tag 1.0.0)."""
 
     def __init__(self, layer: bytes) -> None:
-        self.config = json.dumps({"name": "pkg", "version": "1.0.0"}).encode()
+        self.config = json.dumps(artifact_config("pkg", "1.0.0")).encode()
         self.layer = layer
         config = Descriptor(
             ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(self.config), len(self.config)

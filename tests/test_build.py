@@ -13,6 +13,7 @@ from ebpf_hub.cli import main
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import load_config
 from ebpf_hub.index.validate import validate
+from ebpf_hub.model.artifact import ArtifactConfig
 from ebpf_hub.oci.artifact import build_artifact
 from ebpf_hub.publish.select import select_targets
 from hubrepo import REPO, copy_seed, make_hub
@@ -28,11 +29,15 @@ def test_seed_package_builds_and_matches_its_declarations(name: str, tmp_path: P
     built = build_version(REPO, package, package.versions[-1], tmp_path)
     objects = [f for f in built.files if f.name.endswith(".bpf.o")]
     assert objects and all(f.read_bytes()[:4] == b"\x7fELF" for f in objects)
-    sections = {(p["name"], p["section"]) for o in built.config["objects"] for p in o["programs"]}
+    artifact = built.config
+    sections = {
+        (p["name"], p["section"]) for o in artifact.objects for p in o.description["programs"]
+    }
     assert sections == {(p.name, p.section) for p in package.programs}
-    assert built.config["name"] == name and built.config["version"] == package.versions[-1].version
-    if package.raw.get("output", {}).get("events"):
-        assert any(o["event"] for o in built.config["objects"]), "events declared, no event type"
+    assert artifact.name == name and artifact.version == package.versions[-1].version
+    assert ArtifactConfig.read(artifact.to_json(), "the built config") == artifact
+    if package.output is not None and package.output.events:
+        assert any(o.description["event"] for o in artifact.objects), "events declared, no event"
 
 
 def _loaded_program_ids() -> set[int]:
@@ -67,7 +72,7 @@ def test_two_builds_in_different_directories_give_the_same_digest(tmp_path: Path
         built = build_version(hub, target.package, target.version, tmp_path / where / "out")
         artifact = build_artifact(
             list(built.files),
-            built.config,
+            built.config.to_json(),
             title="sample",
             version=target.version.version,
             created=target.version.created,
@@ -182,8 +187,8 @@ def test_old_version_is_built_from_git_history(tmp_path: Path) -> None:
     git(hub, "commit", "-q", "-m", "1.1.0")
     old, new = select_targets(load_config(hub), None)
     rebuilt = build_version(hub, old.package, old.version, tmp_path / "b").config
-    assert rebuilt["objects"] == original["objects"]
-    assert build_version(hub, new.package, new.version, tmp_path / "c").config["version"] == "1.1.0"
+    assert rebuilt.objects == original.objects
+    assert build_version(hub, new.package, new.version, tmp_path / "c").config.version == "1.1.0"
 
 
 @pytest.mark.root
@@ -207,7 +212,8 @@ def test_git_source_is_fetched_at_the_pinned_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ebpf_hub.build.source import checkout_sources
-    from ebpf_hub.index.model import Package, Version
+    from ebpf_hub.model.package import Package, Permissions, Source, Version
+    from ebpf_hub.model.requires import Requires
     from hubrepo import git
 
     monkeypatch.setenv("EBPF_HUB_HOME", str(tmp_path / "home"))
@@ -220,16 +226,19 @@ def test_git_source_is_fetched_at_the_pinned_commit(
     (upstream / "bpf" / "syscount.bpf.c").write_text("/* later work */\n")
     git(upstream, "commit", "-q", "-am", "v2")
 
-    data = {
-        "name": "syscount",
-        "summary": "x",
-        "license": "GPL-2.0-only",
-        "categories": [],
-        "programs": [],
-        "versions": [],
-        "source": {"git": f"file://{upstream}", "subdir": "bpf"},
-    }
-    package = Package.from_data(data)
+    package = Package(
+        name="syscount",
+        summary="x",
+        description="x",
+        license="GPL-2.0-only",
+        maintainers=(),
+        categories=(),
+        source=Source(git=f"file://{upstream}", subdir="bpf"),
+        requires=Requires(kernel="5.8"),
+        programs=(),
+        permissions=Permissions(attach=("tracepoint",)),
+        versions=(),
+    )
     version = Version(version="1.0.0", created="2026-11-28", changes="x", commit=pinned)
     fetched = checkout_sources(REPO, package, version, tmp_path / "work")
     assert (fetched / "syscount.bpf.c").read_bytes() == (

@@ -24,7 +24,7 @@ from ebpf_hub.client.settings import (
     Settings,
 )
 from ebpf_hub.errors import HubError
-from ebpf_hub.model.index import IndexPackage
+from ebpf_hub.model.index import IndexPackage, IndexSummary
 from ebpf_hub.model.version_spec import VersionSpec
 from ebpf_hub.paths import cache_dir, config_dir
 from httpserver import StaticServer
@@ -99,7 +99,7 @@ def test_search_ranks_exact_name_first_and_finds_keywords_and_categories(
     assert [(m.name, m.reason) for m in search(summaries, "execsnop")] == [
         ("execsnoop", "similar name")
     ]
-    networking = sorted(p["name"] for p in summaries if "networking" in p["categories"])
+    networking = sorted(p.name for p in summaries if "networking" in p.categories)
     assert len(networking) >= 2
     assert [m.name for m in search(summaries, "", category="networking")] == networking
     assert [m.name for m in search(summaries, "networking")] == networking
@@ -110,17 +110,21 @@ def test_search_ranks_exact_name_first_and_finds_keywords_and_categories(
     assert search(summaries, "no-such-thing-at-all") == []
 
 
-def summary(name: str, text: str = "Nothing to see here", keywords: tuple[str, ...] = ()) -> Any:
-    return {
-        "name": name,
-        "summary": text,
-        "license": "MIT",
-        "categories": ["examples"],
-        "keywords": list(keywords),
-        "latest": "1.0.0",
-        "updated": "2026-01-01",
-        "versions": [{"version": "1.0.0", "created": "2026-01-01", "yanked": False}],
-    }
+def summary(
+    name: str, text: str = "Nothing to see here", keywords: tuple[str, ...] = ()
+) -> IndexSummary:
+    return IndexSummary.from_json(
+        {
+            "name": name,
+            "summary": text,
+            "license": "MIT",
+            "categories": ["examples"],
+            "keywords": list(keywords),
+            "latest": "1.0.0",
+            "updated": "2026-01-01",
+            "versions": [{"version": "1.0.0", "created": "2026-01-01", "yanked": False}],
+        }
+    )
 
 
 def test_search_orders_every_kind_of_match_deterministically() -> None:
@@ -221,7 +225,7 @@ def test_malformed_index_is_refused_and_not_cached(hub: StaticServer) -> None:
     index_file = hub.root / "api/v1/index.json"
     index_file.write_bytes(b'{"api_version": 1, "packages": [')
     assert error_of(hub).startswith(f"{hub.url}api/v1/index.json is not valid JSON (")
-    broken = {"api_version": 1, "registry": "r", "packages": [{**good[0], "latest": 3}]}
+    broken = {"api_version": 1, "registry": "r", "packages": [{**good[0].to_json(), "latest": 3}]}
     index_file.write_text(json.dumps(broken))
     assert error_of(hub) == (
         f"{hub.url}api/v1/index.json is not a valid eBPF Hub index file "

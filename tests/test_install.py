@@ -207,7 +207,7 @@ def test_search_info_install_list_remove_as_a_user_would(
         entry["digest"],
         True,
     )
-    assert installed.config["name"] == "execsnoop"
+    assert installed.config.name == "execsnoop"
     assert [p.name for p in installed.objects] == ["execsnoop.bpf.o"]
     manifest = json.loads(registry.blob_path(entry["digest"]).read_bytes())
     for layer in manifest["layers"]:
@@ -399,7 +399,7 @@ def test_upgrade_to_a_new_version(
         }
     ]
     new = installed_package("syscount")
-    assert new.version == new.config["version"] == "1.1.0"
+    assert new.version == new.config.version == "1.1.0"
     assert not old.path.exists()
     assert sorted(p.name for p in (home / "data/packages/syscount").iterdir()) == sorted(
         [new.path.name, "installed.json"]

@@ -213,6 +213,7 @@ def test_requires_answers_with_defaults_and_writes_back_what_it_read() -> None:
 def test_the_model_imports_nothing_heavy() -> None:
     code = (
         "import sys, ebpf_hub.model.index, ebpf_hub.model.version_spec, ebpf_hub.model.requires\n"
+        "import ebpf_hub.model.package, ebpf_hub.model.artifact\n"
         "heavy = ('jsonschema', 'jsonschema_rs', 'mkdocs', 'ebpf_hub.bpfobj', 'ebpf_hub.oci',\n"
         "         'ebpf_hub.site', 'ebpf_hub.index', 'httpx', 'urllib3', 'cryptography')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
@@ -241,15 +242,16 @@ def test_hub_source_takes_the_registry_from_the_typed_reference() -> None:
 
 @pytest.mark.parametrize(
     ("requires", "passes"),
-    [({"kernel": "5.8"}, False), ({"kernel": "5.8", "architectures": ["aarch64"]}, True), ({}, True)],
+    [({"kernel": "5.8"}, False), ({"kernel": "5.8", "architectures": ["aarch64"]}, True), (None, True)],
 )  # fmt: skip
 def test_preflight_applies_the_default_architecture(
-    requires: dict[str, Any], passes: bool, monkeypatch: pytest.MonkeyPatch
+    requires: dict[str, Any] | None, passes: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A package that names no architecture is built for the schema's default (x86_64); an
     object without metadata may run anywhere supported."""
     from ebpf_hub.run import host, preflight
 
     monkeypatch.setattr(host, "architecture", lambda: "aarch64")
-    [arch] = [c for c in preflight.package_checks(requires, []) if c.name == "architecture"]
+    declared = Requires.from_json(requires) if requires is not None else None
+    [arch] = [c for c in preflight.package_checks(declared, []) if c.name == "architecture"]
     assert arch.ok is passes

@@ -25,6 +25,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from artifactconfig import artifact_config
 from ebpf_hub.oci.artifact import (
     ARTIFACT_CONFIG_MEDIA_TYPE,
     ARTIFACT_TYPE,
@@ -57,7 +58,7 @@ from ebpf_hub.oci.store import Store, open_store
 from registry import RegistryServer
 
 MiB = 1024 * 1024
-CONFIG = {"name": "hello", "version": "1.0.0", "programs": [{"name": "hello"}]}
+CONFIG = artifact_config("hello", "1.0.0", ("hello.bpf.o",))
 BPF_SOURCE = """\
 #define SEC(name) __attribute__((section(name), used))
 SEC("tracepoint/syscalls/sys_enter_execve") int hello(void *ctx) { return 0; }
@@ -326,7 +327,8 @@ def test_artifact_manifest_is_canonical_and_deterministic(package_files: list[Pa
     assert value["schemaVersion"] == 2
     assert value["artifactType"] == ARTIFACT_TYPE
     assert value["config"]["mediaType"] == ARTIFACT_CONFIG_MEDIA_TYPE
-    assert first.config == b'{"name":"hello","programs":[{"name":"hello"}],"version":"1.0.0"}'
+    assert first.config == json.dumps(CONFIG, sort_keys=True, separators=(",", ":")).encode()
+    assert first.config.startswith(b'{"build":{"arch":"x86_64",')  # sorted, compact
     layers = {layer["annotations"][TITLE_ANNOTATION]: layer for layer in value["layers"]}
     assert {name: layer["mediaType"] for name, layer in layers.items()} == {
         "LICENSE": "text/plain",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from artifactconfig import artifact_config
 from ebpf_hub.client import console
 from ebpf_hub.client.blobcache import BlobCache, CachingStore
 from ebpf_hub.oci.artifact import BuiltArtifact, build_artifact, push_artifact, read_artifact
@@ -35,7 +36,7 @@ from registry import RegistryServer
 from test_oci import Proxy
 
 MiB = 1024 * 1024
-CONFIG = {"name": "layers", "version": "1.0.0", "programs": [{"name": "layers"}]}
+CONFIG = artifact_config("layers", "1.0.0")
 LAYERS = MAX_WORKERS + 2  # more layers than download threads
 
 

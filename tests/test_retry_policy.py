@@ -150,3 +150,24 @@ def test_the_client_does_not_retry_a_put_that_reached_the_server(
     ):
         assert response.status == UNAVAILABLE
     assert registry.count("PUT", "/x") == 1
+
+
+def test_a_command_has_one_http_client_for_the_hub_and_its_registries() -> None:
+    """Everything a command reaches through its settings shares one client: the index, the
+    registry store an install pulls from, and so one retry policy and one connection pool."""
+    from ebpf_hub.client.fetch import Source, open_remote
+    from ebpf_hub.client.hubindex import HubIndex
+    from ebpf_hub.client.settings import Settings
+    from ebpf_hub.oci.reference import parse_reference
+
+    settings = Settings(hub_url="http://127.0.0.1:9/", retries=2)
+    client = settings.http_client()
+    assert settings.http_client() is client
+    reference = parse_reference("127.0.0.1:9/hub/sample:1.0.0")
+    store = open_remote(Source(reference, reference.name), settings)
+    assert isinstance(store, RegistryStore)
+    assert store._transport.client is client
+    with HubIndex(settings) as hub:
+        hub_client = hub.settings.http_client()
+    assert hub_client is client
+    assert Settings().http_client() is not client  # another command, another client

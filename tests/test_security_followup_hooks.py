@@ -63,7 +63,7 @@ def test_a_declared_fmod_ret_program_builds_and_the_prompt_says_what_it_does(
     from ebpf_hub.run.permissions import describe
 
     [obj] = (hub / "build" / "objects" / "quietfs@1.0.0").glob("*.bpf.o")
-    lines = describe({}, [inspect_object(obj)], AttachTargets())
+    lines = describe(None, [inspect_object(obj)], AttachTargets())
     assert f"attach to fmod_ret, which {RETURN}" in lines
 
 

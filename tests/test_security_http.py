@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from artifactconfig import artifact_config
 from ebpf_hub.cli import main
 from ebpf_hub.client.settings import DEADLINE_ENV, MIN_RATE_ENV, Settings
 from ebpf_hub.errors import HubError
@@ -305,7 +306,7 @@ def test_registry_slow_but_steady_is_waited_for(
 def many_layer_layout(root: Path, count: int) -> None:
     """An OCI layout holding, as tag 1.0.0, an artifact of `count` one-byte-ish layers."""
     store = LayoutStore(root, create=True, durable=False)
-    config = json.dumps({"name": "many", "version": "1.0.0"}).encode()
+    config = json.dumps(artifact_config("many", "1.0.0")).encode()
     config_descriptor = Descriptor(ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
     store.put_blob(config_descriptor, config)
     layers = []

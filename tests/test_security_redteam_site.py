@@ -17,7 +17,7 @@ import yaml
 
 from ebpf_hub.cli import build_parser
 from ebpf_hub.index.config import load_config
-from ebpf_hub.index.model import Package
+from ebpf_hub.model.package import Package
 from ebpf_hub.site import build_site
 from hubrepo import SAMPLE, make_hub
 from siteserver import Served, copy_site_inputs, serve_site
@@ -58,7 +58,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     build_site(
         load_config(hub),
         out,
-        packages=[Package.from_data(_spoof())],
+        packages=[Package.from_json(_spoof())],
         digests={},
         command_line=build_parser(),
     )

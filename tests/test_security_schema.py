@@ -13,11 +13,11 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from ebpf_hub.cli import main
-from ebpf_hub.client.hubindex import _validator as hubindex_validator
 from ebpf_hub.index import schema as index_schema
 from ebpf_hub.index.document import parse_document
 from ebpf_hub.index.jsonindex import package_entry
-from ebpf_hub.index.model import Package
+from ebpf_hub.model.package import Package
+from ebpf_hub.schemas import compiled_validator as hubindex_validator
 from ebpf_hub.schemas import load_schema
 from hubrepo import SAMPLE, make_hub, write_package
 
@@ -76,7 +76,7 @@ def test_an_ordinary_url_with_query_fragment_and_escapes_is_valid(
 
 def _entry(**changes: object) -> dict[str, object]:
     """The JSON index entry (api/v1/packages/NAME.json) of SAMPLE with `changes`."""
-    package = Package.from_data({**yaml.safe_load(SAMPLE), **changes})
+    package = Package.from_json({**yaml.safe_load(SAMPLE), **changes})
     return package_entry(package, "registry.example/hub", {})
 
 

@@ -25,7 +25,8 @@ from playwright.sync_api import Dialog, Page, Request, sync_playwright
 
 from ebpf_hub.cli import build_parser
 from ebpf_hub.index.config import load_config
-from ebpf_hub.index.model import Package
+from ebpf_hub.index.jsonindex import digests_from_json
+from ebpf_hub.model.package import Package
 from ebpf_hub.site import build_site
 from hubrepo import SAMPLE, make_hub
 from siteserver import Served, copy_site_inputs, serve_site
@@ -144,22 +145,25 @@ $ ebpf-hub run hostile
 <math><mtext><table><mglyph><style><img src=x onerror="{_run("mxss")}">
 """
 
-LEDGER = {
-    "hostile": {
-        "1.0.0": {
-            "digest": f'sha256:"><img src=x onerror="{_run("digest")}">',
-            "size": 1,
-            "parameters": [
-                {
-                    "name": _img("param-name"),
-                    "type": _img("param-type"),
-                    "default": _img("param-default"),
-                    "description": _img("param-description"),
-                }
-            ],
+LEDGER = digests_from_json(
+    {
+        "hostile": {
+            "1.0.0": {
+                "digest": f'sha256:"><img src=x onerror="{_run("digest")}">',
+                "size": 1,
+                "parameters": [
+                    {
+                        "name": _img("param-name"),
+                        "type": _img("param-type"),
+                        "default": _img("param-default"),
+                        "description": _img("param-description"),
+                    }
+                ],
+            }
         }
-    }
-}
+    },
+    "LEDGER",
+)
 
 
 def _hostile() -> dict[str, Any]:
@@ -242,7 +246,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     copy_site_inputs(hub)
     (hub / "sources/hostile").mkdir(parents=True)
     (hub / "sources/hostile/README.md").write_text(README)
-    packages = [Package.from_data(_hostile()), Package.from_data(_hostile_git())]
+    packages = [Package.from_json(_hostile()), Package.from_json(_hostile_git())]
     out = hub / "out"
     build_site(
         load_config(hub), out, packages=packages, digests=LEDGER, command_line=build_parser()

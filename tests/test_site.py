@@ -31,8 +31,9 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 from ebpf_hub.cli import build_parser
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import load_config
-from ebpf_hub.index.model import Package
+from ebpf_hub.index.jsonindex import digests_from_json
 from ebpf_hub.index.validate import validate
+from ebpf_hub.model.package import Package
 from ebpf_hub.site import build_site
 from hubrepo import SAMPLE
 from siteserver import Served, copy_site_inputs, serve_site
@@ -53,7 +54,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LEDGER = {SEED: {"1.0.0": {"digest": DIGEST, "size": 20480}}}
+LEDGER = digests_from_json(
+    {SEED: {"1.0.0": {"digest": DIGEST, "size": 20480, "parameters": []}}}, "LEDGER"
+)
 
 
 @pytest.fixture(scope="module")
@@ -345,10 +348,10 @@ def _copy_hub(root: Path) -> Path:
 def test_unknown_category_fails_the_build_with_a_clear_message(tmp_path: Path) -> None:
     config = load_config(REPO)
     [seed] = [p for p in validate(config).packages if p.name == SEED]
-    raw = {**seed.raw, "categories": ["process", "gardening"]}
+    raw = {**seed.to_json(), "categories": ["process", "gardening"]}
     out = tmp_path / "out"
     with pytest.raises(HubError) as caught:
-        build_site(config, out, packages=[Package.from_data(raw)], command_line=build_parser())
+        build_site(config, out, packages=[Package.from_json(raw)], command_line=build_parser())
     message = str(caught.value)
     assert f"package {SEED}: category 'gardening' is not in index/hub.yaml's allow-list" in message
     assert "\n" not in message and not out.exists()
@@ -432,7 +435,7 @@ def test_serve_rebuilds_when_a_package_file_changes(tmp_path: Path) -> None:
 def _sample(name: str, **changes: Any) -> Package:
     data = yaml.safe_load(SAMPLE.replace("name: sample", f"name: {name}"))
     data.update(changes)
-    return Package.from_data(data)
+    return Package.from_json(data)
 
 
 def test_package_pages_show_yanked_versions_danger_and_text_as_typed(tmp_path: Path) -> None:
@@ -453,7 +456,9 @@ def test_package_pages_show_yanked_versions_danger_and_text_as_typed(tmp_path: P
         versions=[{**v, "yanked": "Withdrawn"} for v in yaml.safe_load(SAMPLE)["versions"]],
     )
     parameters = [{"name": "target_pid", "type": "pid", "default": 0, "description": "one pid"}]
-    ledger = {"risky": {"1.0.0": {"digest": DIGEST, "size": 1, "parameters": parameters}}}
+    ledger = digests_from_json(
+        {"risky": {"1.0.0": {"digest": DIGEST, "size": 1, "parameters": parameters}}}, "ledger"
+    )
     out = tmp_path / "out"
     build_site(
         load_config(REPO),

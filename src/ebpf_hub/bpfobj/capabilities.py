@@ -268,16 +268,28 @@ def hook_dangers(section_kinds: Iterable[str]) -> tuple[Danger, ...]:
     return tuple(sorted(hooks, key=lambda d: d.name))
 
 
-def declared_dangers(permissions: Mapping[str, Any]) -> tuple[Danger, ...]:
+class Declared(Protocol):
+    """What a package's ``permissions`` declare (``ebpf_hub.model.package.Permissions``): the
+    hook kinds, and the dangerous helpers and kfuncs its programs call."""
+
+    @property
+    def attach(self) -> tuple[str, ...]: ...
+    @property
+    def helpers(self) -> tuple[str, ...]: ...
+    @property
+    def kfuncs(self) -> tuple[str, ...]: ...
+
+
+def declared_dangers(permissions: Declared) -> tuple[Danger, ...]:
     """The dangerous calls a package's ``permissions`` declare (what its metadata claims)."""
-    return dangers(permissions.get("helpers", ()), permissions.get("kfuncs", ()))
+    return dangers(permissions.helpers, permissions.kfuncs)
 
 
-def declared_hooks(permissions: Mapping[str, Any]) -> tuple[Danger, ...]:
+def declared_hooks(permissions: Declared) -> tuple[Danger, ...]:
     """The hooks that change the system among those ``permissions.attach`` declares; a name
     the table does not know (metadata that skipped validation) counts as one."""
     found = []
-    for name in permissions.get("attach", ()):
+    for name in permissions.attach:
         kind = HOOK_KINDS.get(name)
         effect = kind.effect if kind else UNPUBLISHABLE
         if effect is not None:
@@ -285,10 +297,12 @@ def declared_hooks(permissions: Mapping[str, Any]) -> tuple[Danger, ...]:
     return tuple(found)
 
 
-def undeclared(found: Iterable[Danger], permissions: Mapping[str, Any]) -> tuple[Danger, ...]:
+def undeclared(found: Iterable[Danger], permissions: Declared) -> tuple[Danger, ...]:
     """The dangers in ``found`` that ``permissions`` do not declare."""
     declared: dict[str, Collection[str]] = {
-        key: permissions.get(key, ()) for key in ("helpers", "kfuncs", "attach")
+        "helpers": permissions.helpers,
+        "kfuncs": permissions.kfuncs,
+        "attach": permissions.attach,
     }
     return tuple(d for d in found if d.name not in declared[d.permission])
 
@@ -360,14 +374,14 @@ def capabilities(objects: Iterable[CallsOf]) -> Capabilities:
 _HIDDEN: Final = " (the package does not declare it)"
 
 
-def dangerous_calls(dangers: Sequence[Danger], permissions: Mapping[str, Any]) -> list[str]:
+def dangerous_calls(dangers: Sequence[Danger], permissions: Declared | None) -> list[str]:
     """Each of ``dangers`` (calls or hooks) as 'NAME, which EFFECT', marked when the
-    package's ``permissions`` (empty: no metadata to compare with) do not declare it."""
-    hidden = set(undeclared(dangers, permissions)) if permissions else set()
+    package's ``permissions`` (None: no metadata to compare with) do not declare it."""
+    hidden = set(undeclared(dangers, permissions)) if permissions is not None else set()
     return [f"{d.name}, which {d.effect}" + (_HIDDEN if d in hidden else "") for d in dangers]
 
 
-def actions(dangers: Sequence[Danger], permissions: Mapping[str, Any]) -> list[str]:
+def actions(dangers: Sequence[Danger], permissions: Declared | None) -> list[str]:
     """Each of ``dangers`` as a sentence's verb and object: 'attach to fmod_ret, which ...',
     'call bpf_send_signal, which ...', marked as :func:`dangerous_calls` marks them."""
     texts = dangerous_calls(dangers, permissions)

@@ -10,14 +10,13 @@ an `fexit` one, and a program whose return value is a packet verdict needs `drop
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 from ebpf_hub.bpfobj.capabilities import Danger, dangers, undeclared
 from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.bpfobj.kinds import hook_kind
 from ebpf_hub.errors import HubError
-from ebpf_hub.index.model import Package
+from ebpf_hub.model.package import Package, Permissions
 
 
 class UndeclaredError(HubError):
@@ -27,7 +26,7 @@ class UndeclaredError(HubError):
 def mismatches(package: Package, objects: Sequence[tuple[str, ObjectInfo]]) -> Iterator[str]:
     """Every difference between the metadata and the compiled objects, one sentence each."""
     declared = {p.name: p.section for p in package.programs}
-    permissions = package.raw["permissions"]
+    permissions = package.permissions
     found: set[str] = set()
     for file, info in objects:
         reported: set[str] = set()
@@ -50,16 +49,16 @@ def mismatches(package: Package, objects: Sequence[tuple[str, ObjectInfo]]) -> I
         yield f"program {name!r} is declared but no object holds it"
 
 
-def _undeclared_hook(where: str, section: str, permissions: Mapping[str, Any]) -> Iterator[str]:
+def _undeclared_hook(where: str, section: str, permissions: Permissions) -> Iterator[str]:
     """What the metadata fails to say about the kind of hook a program in ``section`` is."""
     kind = hook_kind(section)
     if kind is None:
         yield f"{where} is not a kind of program a package may ship"
         return
     does = f": it {kind.effect}" if kind.effect else ""
-    if kind.name not in permissions["attach"]:
+    if kind.name not in permissions.attach:
         yield f"{where} attaches to {kind.name}, which permissions.attach does not list{does}"
-    if kind.drops_packets and not permissions.get("drops_packets"):
+    if kind.drops_packets and not permissions.drops_packets:
         yield f"{where} attaches to {kind.name}, which drops_packets does not declare{does}"
 
 

@@ -6,7 +6,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ebpf_hub.bpfobj.inspect import inspect_object
 from ebpf_hub.build.compile import compile_objects
@@ -14,7 +13,8 @@ from ebpf_hub.build.declared import check_declarations
 from ebpf_hub.build.describe import artifact_config
 from ebpf_hub.build.source import checkout_sources
 from ebpf_hub.build.toolchain import toolchain
-from ebpf_hub.index.model import Package, Version
+from ebpf_hub.model.artifact import ArtifactConfig
+from ebpf_hub.model.package import Package, Version
 
 # Files of the source directory that travel in the artifact beside the objects.
 DOCUMENTS = ("README.md", "LICENSE")
@@ -27,7 +27,7 @@ class BuiltVersion:
     package: Package
     version: Version
     files: tuple[Path, ...]
-    config: dict[str, Any]
+    config: ArtifactConfig
 
 
 def build_version(root: Path, package: Package, version: Version, out_dir: Path) -> BuiltVersion:

@@ -15,8 +15,8 @@ from pathlib import Path
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import is_regular_file
 from ebpf_hub.gitutil import commit_of, git
-from ebpf_hub.index.model import Package, Version
 from ebpf_hub.index.srchash import tree_hash
+from ebpf_hub.model.package import Package, Version
 from ebpf_hub.paths import cache_dir
 from ebpf_hub.privatedir import private_dir
 
@@ -47,17 +47,15 @@ def _extract(archive: bytes, prefix: str, into: Path) -> Path:
 def checkout_sources(root: Path, package: Package, version: Version, work: Path) -> Path:
     """A directory holding exactly the sources `version` pins (in `work` unless in place)."""
     label = f"{package.name}@{version.version}"
-    if version.tree is not None:
-        return _in_repo(root, package, version.tree, work, label)
-    if version.commit is not None:
-        return _fromgit(
-            package.source["git"], package.source.get("subdir", ""), version.commit, work, label
-        )
-    raise HubError(f"{label}: the version pins no source (tree or commit)")
+    source = package.source
+    if version.tree is not None and source.path is not None:
+        return _in_repo(root, source.path, version.tree, work, label)
+    if version.commit is not None and source.git is not None:
+        return _fromgit(source.git, source.subdir or "", version.commit, work, label)
+    raise HubError(f"{label}: the version pins no source of its kind (tree or commit)")
 
 
-def _in_repo(root: Path, package: Package, tree: str, work: Path, label: str) -> Path:
-    relative = package.source["path"]
+def _in_repo(root: Path, relative: str, tree: str, work: Path, label: str) -> Path:
     directory = root / relative
     if directory.is_dir() and tree_hash(directory) == tree:
         return directory

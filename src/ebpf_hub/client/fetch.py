@@ -24,6 +24,7 @@ from ebpf_hub.client.blobcache import BlobCache, CachingStore
 from ebpf_hub.client.console import warn
 from ebpf_hub.client.settings import PUBLIC_KEY_ENV, Settings
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.artifact import ArtifactConfig
 from ebpf_hub.oci.artifact import PulledArtifact, read_artifact
 from ebpf_hub.oci.errors import IntegrityError, NotFoundError, SignatureError
 from ebpf_hub.oci.hosts import plain_http_allowed
@@ -60,6 +61,7 @@ class Fetched:
     """A verified artifact on disk; `verified` is False when let through unsigned."""
 
     artifact: PulledArtifact
+    config: ArtifactConfig  # the artifact's config, checked
     verified: bool
 
 
@@ -93,8 +95,13 @@ def fetch(
         if verified:
             view.trust()
         artifact = read_artifact(view, where, digest, out_dir, max_size)
+    try:
+        config = ArtifactConfig.read(artifact.config, f"{where} config")
+    except HubError:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
     if expect is not None:
-        found = (artifact.config.get("name"), artifact.config.get("version"))
+        found = (config.name, config.version)
         if found != expect:
             shutil.rmtree(out_dir, ignore_errors=True)
             raise IntegrityError(
@@ -102,7 +109,7 @@ def fetch(
                 "says; the hub index and the registry disagree, do not use it (report it to "
                 "the hub)"
             )
-    return Fetched(artifact, verified)
+    return Fetched(artifact, config, verified)
 
 
 def resolve_tag(settings: Settings, source: Source, tag: str) -> str:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -26,10 +25,10 @@ from ebpf_hub.httpclient import RETRY_STATUSES, Client, TooLargeError, TransferE
 from ebpf_hub.paths import cache_dir
 from ebpf_hub.privatedir import private_dir
 from ebpf_hub.safetext import quote
-from ebpf_hub.schemas import load_schema
+from ebpf_hub.schemas import first_error, load_schema
 
 if TYPE_CHECKING:
-    from ebpf_hub.model.index import IndexPackage
+    from ebpf_hub.model.index import IndexPackage, IndexSummary
 
 MIB = 1024 * 1024
 INDEX_LIMIT = 64 * MIB
@@ -97,10 +96,11 @@ class HubIndex:
             self._client.close()
             self._client = None
 
-    def summaries(self) -> list[dict[str, Any]]:
+    def summaries(self) -> list[IndexSummary]:
         """Every package as `index.json` lists it (name, summary, categories, versions...)."""
-        packages: list[dict[str, Any]] = self._index()["packages"]
-        return packages
+        from ebpf_hub.model.index import IndexSummary
+
+        return [IndexSummary.from_json(p) for p in self._index()["packages"]]
 
     def registry(self) -> str:
         """The registry to pull from: the configured one, else the one the index names."""
@@ -251,7 +251,7 @@ class HubIndex:
     def _unknown(self, name: str) -> HubError:
         import difflib
 
-        names = [p["name"] for p in self.summaries()]
+        names = [p.name for p in self.summaries()]
         if name in names:
             return HubError(
                 f"the hub lists {quote(name)} but has no {API_PATH}packages/{name}.json",
@@ -272,14 +272,6 @@ def check_name(name: str) -> None:
         )
 
 
-@cache
-@cache
-def _validator(name: str) -> Any:
-    import jsonschema_rs  # compiled; imported when the first document arrives, not at start-up
-
-    return jsonschema_rs.validator_for(load_schema(name), validate_formats=True)
-
-
 def _decode(body: bytes, schema_name: str, where: str) -> dict[str, Any]:
     """The JSON document in `body`, or a one-line error naming the first thing wrong with it."""
     try:
@@ -288,15 +280,10 @@ def _decode(body: bytes, schema_name: str, where: str) -> dict[str, Any]:
         raise HubError(
             f"{where} is not valid JSON ({exc})", hint="check --hub, or report it to the hub"
         ) from None
-    validator = _validator(schema_name)
-    if not validator.is_valid(data):
-        error = next(iter(validator.iter_errors(data)))
-        location = "/".join(map(str, error.instance_path)) or "the top level"
-        message = " ".join(error.message.split())
-        if len(message) > 160:
-            message = message[:157] + "..."
+    error = first_error(schema_name, data)
+    if error is not None:
         raise HubError(
-            f"{where} is not a valid eBPF Hub index file (at {location}: {message})",
+            f"{where} is not a valid eBPF Hub index file ({error})",
             hint="check --hub, or report it to the hub",
         )
     decoded: dict[str, Any] = data

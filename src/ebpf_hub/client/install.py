@@ -254,7 +254,7 @@ def _install_version(
             fetched = _fetch_version(settings, name, entry, content, allow_unsigned)
             installed = write_record(
                 content,
-                fetched.artifact.config,
+                fetched.config,
                 list(fetched.artifact.files),
                 name=name,
                 version=entry.version,

@@ -26,6 +26,7 @@ from typing import Any
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import open_regular, remove_entry, sync_files, write_atomic
+from ebpf_hub.model.artifact import ArtifactConfig
 from ebpf_hub.paths import data_dir
 from ebpf_hub.privatedir import open_private_dir
 
@@ -46,7 +47,7 @@ class InstalledPackage:
     installed: str  # ISO 8601 UTC time of the install
     path: Path  # the directory holding the files
     files: list[Path]  # every file of the artifact, in manifest order
-    config: dict[str, Any]  # the artifact's config: programs, maps, events, requirements
+    config: ArtifactConfig  # the artifact's config: its declarations, objects and build
     reference: str  # where it was pulled from, pinned by digest
     verified: bool  # False only when installed with --allow-unsigned (or policy) unverified
     spec: str | None = None  # the line asked for (`1`, `1.2`), kept by `upgrade`
@@ -129,7 +130,7 @@ def list_installed() -> list[InstalledPackage]:
 
 
 def write_record(
-    directory: Path, config: dict[str, Any], files: list[Path], **fields: Any
+    directory: Path, config: ArtifactConfig, files: list[Path], **fields: Any
 ) -> InstalledPackage:
     """Commit an install: the record naming `directory` (inside the package dir) and its files.
 
@@ -140,7 +141,7 @@ def write_record(
         "record_version": RECORD_VERSION,
         "directory": directory.name,
         "files": [path.name for path in files],
-        "config": config,
+        "config": config.to_json(),
         **fields,
     }
     path = directory.parent / RECORD  # checked by `version_dir`, and only we can change it
@@ -210,6 +211,10 @@ def _parse(record: Path, raw: bytes) -> InstalledPackage:
     plain = all(_plain(name) for name in [directory.name, *names])
     if not plain or directory.parent != record.parent or not _is_real_directory(directory):
         raise damaged
+    try:
+        config = ArtifactConfig.from_json(data["config"])  # checked when it was pulled
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise damaged from None
     return InstalledPackage(
         name=str(data["name"]),
         version=str(data["version"]),
@@ -217,7 +222,7 @@ def _parse(record: Path, raw: bytes) -> InstalledPackage:
         installed=str(data["installed"]),
         path=directory,
         files=[directory / name for name in names],
-        config=dict(data["config"]),
+        config=config,
         reference=str(data.get("reference", "")),
         verified=bool(data.get("verified", False)),
         spec=data.get("spec"),

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from ebpf_hub.model.index import IndexSummary
 
 FUZZY_CUTOFF = 0.7  # difflib ratio a name needs to count as a typo of the term
 _WORD = re.compile(r"[a-z0-9]+")
@@ -30,24 +33,24 @@ class Match(NamedTuple):
     rank: int
     reason: str
     score: float  # difflib ratio for a similar name; 1.0 for every other kind of match
-    package: dict[str, Any]  # the summary entry from index.json
+    package: IndexSummary  # the entry of index.json
 
 
-def search(summaries: list[dict[str, Any]], term: str, category: str | None = None) -> list[Match]:
+def search(summaries: list[IndexSummary], term: str, category: str | None = None) -> list[Match]:
     """The packages matching `term`, best first; an empty term lists them all (or a category)."""
     wanted = term.strip().lower()
     pool = summaries
     if category is not None:
         category = category.strip().lower()
-        pool = [p for p in summaries if category in p["categories"]]
+        pool = [p for p in summaries if category in p.categories]
     if not wanted:
         reason = "category" if category is not None else "listed"
-        return sorted((Match(p["name"], RANK_TAG, reason, 1.0, p) for p in pool), key=_order)
+        return sorted((Match(p.name, RANK_TAG, reason, 1.0, p) for p in pool), key=_order)
     words = _WORD.findall(wanted)
     similar = _Similar(wanted)
     matches = []
     for package in pool:
-        name: str = package["name"]
+        name = package.name
         score = 1.0
         if wanted in name:
             if name == wanted:
@@ -56,9 +59,9 @@ def search(summaries: list[dict[str, Any]], term: str, category: str | None = No
                 rank, reason = RANK_PREFIX, "name prefix"
             else:
                 rank, reason = RANK_IN_NAME, "in name"
-        elif wanted in package["keywords"]:
+        elif wanted in package.keywords:
             rank, reason = RANK_TAG, "keyword"
-        elif wanted in package["categories"]:
+        elif wanted in package.categories:
             rank, reason = RANK_TAG, "category"
         elif words and _has_words(package, words):
             rank, reason = RANK_WORDS, "summary"
@@ -75,9 +78,9 @@ def _order(match: Match) -> tuple[int, float, str]:
     return match.rank, -match.score, match.name
 
 
-def _has_words(package: dict[str, Any], words: list[str]) -> bool:
+def _has_words(package: IndexSummary, words: list[str]) -> bool:
     """Whether every word of the term starts a word of the summary or of a keyword."""
-    text = " ".join((package["summary"].lower(), *package["keywords"]))
+    text = " ".join((package.summary.lower(), *package.keywords))
     # Substring tests first: most packages fail one and are never tokenized.
     if not all(word in text for word in words):
         return False

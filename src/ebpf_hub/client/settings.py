@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +76,8 @@ class Settings:
     deadline: float = DEFAULT_DEADLINE  # seconds for a whole request, retries and body included
     min_rate: float = DEFAULT_MIN_RATE  # bytes a second an answer averages over `timeout` s
     insecure_registries: tuple[str, ...] = ()  # HOST[:PORT]s allowed plain HTTP (not loopback)
+    # The command's HTTP client, made on first use (`http_client`).
+    _client: list[Client] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @classmethod
     def load(
@@ -143,18 +145,24 @@ class Settings:
         )
 
     def http_client(self) -> Client:
-        """An HTTP client for the hub, the registries and their token servers, with these
-        timeouts, limits and retries: one per command, passed down so that every request shares
-        one retry policy and the kept-alive connections (close it when done)."""
-        from ebpf_hub import __version__
-        from ebpf_hub.httpclient import Client, RetryPolicy  # only for commands that fetch
+        """The HTTP client for the hub, the registries and their token servers, with these
+        timeouts, limits and retries: one per command (a command makes one `Settings`), made
+        on first use and shared by everything the command reaches through these settings, so
+        every request has one retry policy and kept-alive connections are reused. Closing it
+        only closes its idle connections: it stays usable."""
+        if not self._client:
+            from ebpf_hub import __version__
+            from ebpf_hub.httpclient import Client, RetryPolicy  # only for commands that fetch
 
-        return Client(
-            timeout=self.timeout,
-            retry=RetryPolicy(self.retries, self.backoff, BACKOFF_MAX),
-            user_agent=f"ebpf-hub/{__version__}",
-            limits=self.limits,
-        )
+            self._client.append(
+                Client(
+                    timeout=self.timeout,
+                    retry=RetryPolicy(self.retries, self.backoff, BACKOFF_MAX),
+                    user_agent=f"ebpf-hub/{__version__}",
+                    limits=self.limits,
+                )
+            )
+        return self._client[0]
 
     def registry_for(self, index_registry: str | None) -> str:
         """The registry to pull from: the configured one, else the index's, else the default."""

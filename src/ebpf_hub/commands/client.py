@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import say, show, show_json
 from ebpf_hub.commands.common import add_command
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from ebpf_hub.client.installed import InstalledPackage
     from ebpf_hub.client.settings import Settings
     from ebpf_hub.model.index import IndexPackage, IndexVersion
+    from ebpf_hub.model.package import Permissions
     from ebpf_hub.model.requires import Requires
 
 _DIGEST_SHOWN = 19  # "sha256:" and 12 hex digits, as in docker's short ids
@@ -40,10 +40,10 @@ def cmd_search(args: argparse.Namespace) -> int:
             [
                 {
                     "name": m.name,
-                    "latest": m.package["latest"],
-                    "summary": m.package["summary"],
-                    "categories": m.package["categories"],
-                    "keywords": m.package["keywords"],
+                    "latest": m.package.latest,
+                    "summary": m.package.summary,
+                    "categories": list(m.package.categories),
+                    "keywords": list(m.package.keywords),
                     "match": m.reason,
                 }
                 for m in matches
@@ -52,7 +52,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     elif matches:
         _print_table(
             ("NAME", "LATEST", "SUMMARY"),
-            [(m.name, m.package["latest"] or "-", m.package["summary"]) for m in matches],
+            [(m.name, m.package.latest or "-", m.package.summary) for m in matches],
         )
     else:
         scope = f" in category {quote(args.category)}" if args.category else ""
@@ -104,7 +104,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         say(f"{package.name} {package.version} ({_short(package.digest)}) is already installed")
     # what the verified objects can do, read from their bytes: the config only claims it
     found = object_capabilities(package.objects)
-    for action in actions(found.everything(), package.config.get("permissions", {})):
+    for action in actions(found.everything(), package.config.permissions):
         say(f"{package.name} {package.version} can {action}")
     if args.json:
         show_json(package.to_json())
@@ -165,7 +165,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         )
         new = f"{plan.current.name} {plan.target} can newly"
         lines = [_upgrade_line(plan, done, error)]
-        lines += [f"{new} {action}" for action in actions(gained, {})]
+        lines += [f"{new} {action}" for action in actions(gained, None)]
         for line in lines:
             if args.dry_run and plan.target is not None and not args.json:
                 show(line)
@@ -203,7 +203,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
                 "digest": artifact.digest,
                 "verified": fetched.verified,
                 "files": [str(path) for path in artifact.files],
-                "config": artifact.config,
+                "config": fetched.config.to_json(),
             }
         )
     return 0
@@ -365,7 +365,7 @@ def _describe(
     source = package.source
     rows = [
         ("license", package.license),
-        ("source", source.get("git") or f"{source.get('path')} (in the hub repository)"),
+        ("source", source.git or f"{source.path} (in the hub repository)"),
         ("homepage", package.homepage or "-"),
         ("categories", ", ".join(package.categories)),
         ("keywords", ", ".join(package.keywords or ()) or "-"),
@@ -413,12 +413,12 @@ def _requirements(requires: Requires) -> str:
     return "; ".join(parts)
 
 
-def _permissions(permissions: Mapping[str, Any], installed: InstalledPackage | None) -> str:
+def _permissions(permissions: Permissions, installed: InstalledPackage | None) -> str:
     """The metadata's permissions; the hooks and dangerous calls of an installed package are
     read from its objects (the metadata only claims them), those of another from the metadata."""
     from ebpf_hub.bpfobj.capabilities import dangerous_calls, declared_dangers, declared_hooks
 
-    reads = bool(permissions.get("reads_user_memory"))
+    reads = permissions.reads_user_memory
     found = _installed_capabilities(installed)
     if installed is None or found is None:
         where = "the package declares (install it to read its objects)"
@@ -427,10 +427,10 @@ def _permissions(permissions: Mapping[str, Any], installed: InstalledPackage | N
         where = f"of the installed objects ({installed.version})"
         hooks, calls = found.hooks, found.dangers
         reads = reads or found.reads_user_memory
-    parts = ["attaches to " + ", ".join(permissions["attach"])]
+    parts = ["attaches to " + ", ".join(permissions.attach)]
     if reads:
         parts.append("reads process memory")
-    if permissions.get("drops_packets"):
+    if permissions.drops_packets:
         parts.append("may drop or redirect packets")
     if hooks:
         shown = "; ".join(dangerous_calls(hooks, permissions))

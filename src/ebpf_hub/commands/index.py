@@ -15,7 +15,7 @@ from ebpf_hub.errors import HubError
 if TYPE_CHECKING:
     from ebpf_hub.index.config import HubConfig
     from ebpf_hub.index.jsonindex import Digests
-    from ebpf_hub.index.model import Package
+    from ebpf_hub.model.package import Package
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -154,9 +154,9 @@ def live_test(
     local traffic.
     """
     label = f"{built.package.name}@{built.version.version}"
-    output = built.package.raw.get("output", {})
-    output_maps = [entry["map"] for entry in output.get("maps", [])]
-    if not output.get("events") and not output_maps:
+    output = built.config.output
+    output_maps = [entry.map for entry in output.output_maps]
+    if not output.events and not output_maps:
         raise HubError(
             f"{label} declares no output (output.events or output.maps in the manifest), "
             "so there is nothing to check"

@@ -15,8 +15,8 @@ from typing import Any
 from ebpf_hub.develop.gitsource import GitSource
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.document import Document, DocumentError, load_document
-from ebpf_hub.index.model import Package, Version
 from ebpf_hub.index.schema import schema_problems
+from ebpf_hub.model.package import Package, Version
 
 MANIFEST = "ebpf-hub.yaml"
 
@@ -53,7 +53,7 @@ class Project:
 
     def identity(self, pin: GitSource | None) -> tuple[Package, Version]:
         """The package and the version a build of this directory produces."""
-        package = Package.from_data(self.entry(pin))
+        package = Package.from_json(self.entry(pin))
         return package, package.versions[-1]
 
 

@@ -15,9 +15,9 @@ from ebpf_hub.bpfobj.kinds import HOOK_KINDS
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.index.document import Document
-from ebpf_hub.index.model import Package, attach_kind
 from ebpf_hub.index.problems import Path_, Problem
 from ebpf_hub.index.srchash import tree_hash
+from ebpf_hub.model.package import Output, Package, attach_kind
 from ebpf_hub.safetext import UNSAFE, visible
 
 # A release date may be at most this far ahead of the validating machine's clock (time zones).
@@ -116,7 +116,7 @@ def _categories(doc: Document, package: Package, config: HubConfig) -> Iterator[
 
 
 def _programs(doc: Document, package: Package) -> Iterator[Problem]:
-    declared = set(doc.data["permissions"]["attach"])
+    declared = set(package.permissions.attach)
     seen: set[str] = set()
     for i, program in enumerate(package.programs):
         if program.name in seen:
@@ -140,8 +140,8 @@ def _programs(doc: Document, package: Package) -> Iterator[Problem]:
                 "which permissions.attach does not list",
                 f"add {kind} to permissions.attach",
             )
-    yield from _verdicts(doc)
-    maps = [entry["map"] for entry in doc.data.get("output", {}).get("maps", [])]
+    yield from _verdicts(doc, package)
+    maps = [entry.map for entry in (package.output or Output()).output_maps]
     for i, name in enumerate(maps):
         if maps.index(name) != i:
             yield doc.problem(
@@ -149,13 +149,13 @@ def _programs(doc: Document, package: Package) -> Iterator[Problem]:
             )
 
 
-def _verdicts(doc: Document) -> Iterator[Problem]:
+def _verdicts(doc: Document, package: Package) -> Iterator[Problem]:
     """A kind of hook whose return value decides the fate of packets needs drops_packets:
     the hub cannot tell from the code that a program always lets them pass."""
-    permissions = doc.data["permissions"]
-    if permissions.get("drops_packets"):
+    permissions = package.permissions
+    if permissions.drops_packets:
         return
-    for name in permissions["attach"]:
+    for name in permissions.attach:
         kind = HOOK_KINDS[name]
         if kind.drops_packets:
             yield doc.problem(
@@ -222,7 +222,7 @@ def _date(
 
 
 def _source(doc: Document, package: Package, config: HubConfig) -> Iterator[Problem]:
-    path = package.source.get("path")
+    path = package.source.path
     pin_field, other = ("tree", "commit") if path else ("commit", "tree")
     for i, version in enumerate(package.versions):
         if getattr(version, pin_field) is None:

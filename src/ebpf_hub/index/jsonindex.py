@@ -16,14 +16,15 @@ from typing import Any
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import replace_directory
-from ebpf_hub.index.model import Package, Version
+from ebpf_hub.model.index import Published
+from ebpf_hub.model.package import Package, Version
 
 API_VERSION = 1
 API_DIR = Path("api/v1")
 
-# name -> version -> {"digest", "size", "parameters"}, as recorded by `ebpf-hub publish` or read
-# back from the registry (`ebpf_hub.publish.ledger`); the site never serves it back as a store.
-Digests = Mapping[str, Mapping[str, Mapping[str, Any]]]
+# name -> version -> what the registry holds, as recorded by `ebpf-hub publish` or read back
+# from the registry (`ebpf_hub.publish.ledger`); the site never serves it back as a store.
+Digests = Mapping[str, Mapping[str, Published]]
 
 
 def to_json_bytes(data: Any) -> bytes:
@@ -41,9 +42,29 @@ def load_digests(path: Path | None) -> Digests:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise HubError(f"{path}: cannot read the digest ledger ({exc}); re-run publish") from None
-    if not isinstance(data, dict):
-        raise HubError(f"{path}: the digest ledger must be a JSON object; re-run publish")
-    return data
+    return digests_from_json(data, str(path))
+
+
+def digests_from_json(data: Any, where: str) -> Digests:
+    """The ledger in its JSON form, `{name: {version: {digest, size, parameters}}}`."""
+    try:
+        return {
+            name: {version: Published.from_json(entry) for version, entry in versions.items()}
+            for name, versions in data.items()
+        }
+    except (AttributeError, KeyError, TypeError):
+        raise HubError(
+            f"{where}: not a digest ledger ({{name: {{version: {{digest, size, parameters}}}}}})",
+            hint="re-run publish, or build the index with --digests-from-registry",
+        ) from None
+
+
+def digests_json(digests: Digests) -> dict[str, dict[str, dict[str, Any]]]:
+    """The ledger's JSON form (what `load_digests` reads)."""
+    return {
+        name: {version: entry.to_json() for version, entry in versions.items()}
+        for name, versions in digests.items()
+    }
 
 
 def summary_entry(package: Package) -> dict[str, Any]:
@@ -66,19 +87,23 @@ def summary_entry(package: Package) -> dict[str, Any]:
 
 def package_entry(package: Package, registry: str, digests: Digests) -> dict[str, Any]:
     """A package in full, each version with its OCI reference and, once published, its digest."""
-    raw = package.raw
     known = digests.get(package.name, {})
     latest = package.latest
-    entry = {key: raw[key] for key in sorted(raw) if key not in ("versions", "programs")}
+    entry = package.to_json()
     entry.update(
         api_version=API_VERSION,
         latest=latest.version if latest else None,
         programs=[
-            {"name": p.name, "section": p.section, "attach": p.attach, "description": p.description}
+            {
+                "name": p.name,
+                "section": p.section,
+                "attach": p.attach,
+                "description": p.description or "",
+            }
             for p in package.programs
         ],
         versions=[
-            _version_entry(package.name, v, registry, known.get(v.version, {}))
+            _version_entry(package.name, v, registry, known.get(v.version))
             for v in package.versions
         ],
     )
@@ -86,10 +111,10 @@ def package_entry(package: Package, registry: str, digests: Digests) -> dict[str
 
 
 def _version_entry(
-    name: str, version: Version, registry: str, published: Mapping[str, Any]
+    name: str, version: Version, registry: str, published: Published | None
 ) -> dict[str, Any]:
     repository = f"{registry}/{name}"
-    digest = published.get("digest")
+    digest = published.digest if published else None
     return {
         "version": version.version,
         "created": version.created,
@@ -99,9 +124,9 @@ def _version_entry(
         "yanked": version.yanked,
         "ref": f"{repository}:{version.version}",
         "digest": digest,
-        "size": published.get("size"),
+        "size": published.size if published else None,
         "pinned": f"{repository}@{digest}" if digest else None,
-        "parameters": published.get("parameters"),
+        "parameters": [p.to_json() for p in published.parameters] if published else None,
     }
 
 

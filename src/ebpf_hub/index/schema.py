@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ebpf_hub.index.document import Document
 from ebpf_hub.index.problems import Path_, Problem
-from ebpf_hub.schemas import load_schema
+from ebpf_hub.schemas import compiled_validator, load_schema
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -40,15 +39,9 @@ def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-@cache
-def fast_validator(name: str) -> Any:
-    """The compiled validator for the common case of a valid file; compiled once per process."""
-    return jsonschema_rs.validator_for(load_schema(name), validate_formats=True)
-
-
 def schema_problems(document: Document, schema_name: str = "package.schema.json") -> list[Problem]:
     """Every schema violation of `document`, one problem each, in file order."""
-    fast = fast_validator(schema_name)
+    fast = compiled_validator(schema_name)
     if fast.is_valid(document.data):
         return []
     errors = validator(schema_name).iter_errors(document.data)

@@ -15,9 +15,9 @@ from ebpf_hub.index.checks import (
 )
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.index.document import Document, DocumentError, load_document
-from ebpf_hub.index.model import Package
 from ebpf_hub.index.problems import Problem
 from ebpf_hub.index.schema import schema_problems
+from ebpf_hub.model.package import Package
 
 
 @dataclass
@@ -92,7 +92,7 @@ def _check_file(
     problems = schema_problems(document) + text_problems(document)
     if problems:
         return document, None, problems
-    package = Package.from_data(document.data)
+    package = Package.from_json(document.data)
     return document, package, package_problems(document, package, config, path.stem)
 
 

@@ -3,25 +3,79 @@
 `IndexPackage.from_json` takes a document `ebpf_hub.client.hubindex` has checked against
 `schema/package-index.schema.json`; `to_json` gives the same JSON back (`info --json` prints
 it). What the client decides on is typed: each version's semantic version, its OCI reference
-split into the registry, repository and tag it names, its digest and size. The package file's
-descriptive parts (maintainers, source, permissions, output) stay JSON objects until the
-package-metadata model types them.
+split into the registry, repository and tag it names, its digest and size; the package file's
+parts are those of `ebpf_hub.model.package`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import semver
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.artifact import Parameter
+from ebpf_hub.model.package import Maintainer, Output, Permissions, Source
 from ebpf_hub.model.requires import Requires
 from ebpf_hub.safetext import quote
 
 JsonObject = Mapping[str, Any]
 _REPORT = "report it to the hub"
+
+
+class SummaryVersion(NamedTuple):
+    """A version as `index.json` lists it: enough to pick one."""
+
+    version: str
+    created: str
+    yanked: bool
+
+
+class IndexSummary(NamedTuple):
+    """A package as `index.json` lists it, to search and list.
+
+    A named tuple rather than a dataclass: a hub of 10,000 packages builds 10,000 of them on
+    every search.
+    """
+
+    name: str
+    summary: str
+    license: str
+    categories: tuple[str, ...]
+    keywords: tuple[str, ...]
+    latest: str | None
+    updated: str
+    versions: tuple[SummaryVersion, ...]
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> IndexSummary:
+        """From an entry of a checked `index.json`."""
+        return cls(
+            data["name"],
+            data["summary"],
+            data["license"],
+            tuple(data["categories"]),
+            tuple(data["keywords"]),
+            data["latest"],
+            data["updated"],
+            tuple(
+                SummaryVersion(v["version"], v["created"], v["yanked"]) for v in data["versions"]
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "license": self.license,
+            "categories": list(self.categories),
+            "keywords": list(self.keywords),
+            "latest": self.latest,
+            "updated": self.updated,
+            "versions": [v._asdict() for v in self.versions],
+        }
 
 
 @dataclass(frozen=True)
@@ -60,23 +114,32 @@ class IndexReference:
 
 
 @dataclass(frozen=True)
-class Parameter:
-    """A parameter of the published object (a `const volatile` global) and its default."""
+class Published:
+    """What the registry holds for one version (the digest ledger's entry): the manifest
+    digest, the artifact's size and the parameters of its objects."""
 
-    name: str
-    type: str
-    default: Any  # a JSON value: the value compiled into the object
+    digest: str
+    size: int
+    parameters: tuple[Parameter, ...]
 
     @classmethod
-    def from_json(cls, data: JsonObject) -> Parameter:
-        return cls(data["name"], data["type"], data["default"])
+    def from_json(cls, data: JsonObject) -> Published:
+        return cls(
+            data["digest"],
+            data["size"],
+            tuple(Parameter.from_json(p) for p in data.get("parameters", ())),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "default": self.default}
+        return {
+            "digest": self.digest,
+            "size": self.size,
+            "parameters": [p.to_json() for p in self.parameters],
+        }
 
 
 @dataclass(frozen=True)
-class Program:
+class IndexProgram:
     """A program the package declares, with its ELF section and the hook kind derived."""
 
     name: str
@@ -85,7 +148,7 @@ class Program:
     description: str
 
     @classmethod
-    def from_json(cls, data: JsonObject) -> Program:
+    def from_json(cls, data: JsonObject) -> IndexProgram:
         return cls(data["name"], data["section"], data["attach"], data["description"])
 
     def to_json(self) -> dict[str, Any]:
@@ -180,15 +243,15 @@ class IndexPackage:
     description: str
     license: str
     homepage: str | None
-    maintainers: tuple[JsonObject, ...]
+    maintainers: tuple[Maintainer, ...]
     categories: tuple[str, ...]
     keywords: tuple[str, ...] | None
-    source: JsonObject
+    source: Source
     requires: Requires
-    permissions: JsonObject
-    output: JsonObject | None
+    permissions: Permissions
+    output: Output | None
     latest: str | None
-    programs: tuple[Program, ...]
+    programs: tuple[IndexProgram, ...]
     versions: tuple[IndexVersion, ...]
 
     @classmethod
@@ -203,15 +266,15 @@ class IndexPackage:
             description=data["description"],
             license=data["license"],
             homepage=data.get("homepage"),
-            maintainers=tuple(dict(m) for m in data["maintainers"]),
+            maintainers=tuple(Maintainer.from_json(m) for m in data["maintainers"]),
             categories=tuple(data["categories"]),
             keywords=tuple(keywords) if keywords is not None else None,
-            source=dict(data["source"]),
+            source=Source.from_json(data["source"]),
             requires=Requires.from_json(data["requires"]),
-            permissions=dict(data["permissions"]),
-            output=dict(data["output"]) if "output" in data else None,
+            permissions=Permissions.from_json(data["permissions"]),
+            output=Output.from_json(data["output"]) if "output" in data else None,
             latest=data["latest"],
-            programs=tuple(Program.from_json(p) for p in data["programs"]),
+            programs=tuple(IndexProgram.from_json(p) for p in data["programs"]),
             versions=tuple(IndexVersion.from_json(v, name) for v in data["versions"]),
         )
 
@@ -223,11 +286,11 @@ class IndexPackage:
             "summary": self.summary,
             "description": self.description,
             "license": self.license,
-            "maintainers": [dict(m) for m in self.maintainers],
+            "maintainers": [m.to_json() for m in self.maintainers],
             "categories": list(self.categories),
-            "source": dict(self.source),
+            "source": self.source.to_json(),
             "requires": self.requires.to_json(),
-            "permissions": dict(self.permissions),
+            "permissions": self.permissions.to_json(),
             "latest": self.latest,
             "programs": [p.to_json() for p in self.programs],
             "versions": [v.to_json() for v in self.versions],
@@ -237,5 +300,5 @@ class IndexPackage:
         if self.keywords is not None:
             data["keywords"] = list(self.keywords)
         if self.output is not None:
-            data["output"] = dict(self.output)
+            data["output"] = self.output.to_json()
         return data

@@ -14,32 +14,32 @@ import json
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
+from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import write_atomic
-from ebpf_hub.index.jsonindex import Digests, load_digests, to_json_bytes
-from ebpf_hub.index.model import Package
+from ebpf_hub.index.jsonindex import Digests, digests_json, load_digests, to_json_bytes
+from ebpf_hub.model.artifact import ArtifactConfig
+from ebpf_hub.model.index import Published
+from ebpf_hub.model.package import Package
 from ebpf_hub.oci.artifact import ARTIFACT_CONFIG_MEDIA_TYPE, ARTIFACT_TYPE, CONFIG_LIMIT
 from ebpf_hub.oci.errors import NotFoundError, UnsafeArtifactError
 from ebpf_hub.oci.manifest import ImageManifest
 from ebpf_hub.oci.reference import parse_reference
 from ebpf_hub.oci.store import Store, open_store, read_blob
 from ebpf_hub.parallel import MAX_WORKERS, run_concurrently
-from ebpf_hub.publish.pipeline import Destination, Outcome, parameter_summary
+from ebpf_hub.publish.pipeline import Destination, Outcome
 
-Ledger = dict[str, dict[str, dict[str, Any]]]  # a mutable `Digests`
+Ledger = dict[str, dict[str, Published]]  # a mutable `Digests`
 
 
 def record(path: Path, outcomes: Iterable[Outcome]) -> None:
     """Merge what `outcomes` pushed (or found already pushed) into the ledger at `path`."""
     merged = _copy(load_digests(path))
     for outcome in outcomes:
-        merged.setdefault(outcome.target.package.name, {})[outcome.target.version.version] = {
-            "digest": outcome.digest,
-            "size": outcome.size,
-            "parameters": list(outcome.parameters),
-        }
-    write_atomic(path, to_json_bytes(merged))
+        merged.setdefault(outcome.target.package.name, {})[outcome.target.version.version] = (
+            Published(outcome.digest, outcome.size, outcome.parameters)
+        )
+    write_atomic(path, to_json_bytes(digests_json(merged)))
 
 
 def from_registry(
@@ -75,7 +75,7 @@ def from_registry(
     return ledger
 
 
-def published_entry(store: Store, name: str, version: str) -> dict[str, Any] | None:
+def published_entry(store: Store, name: str, version: str) -> Published | None:
     """The ledger entry of `name:version` as `store` holds it, or None if the tag is absent.
 
     The manifest is checked against the digest the registry announces, and it must be an eBPF
@@ -94,17 +94,17 @@ def published_entry(store: Store, name: str, version: str) -> dict[str, Any] | N
     ):
         raise UnsafeArtifactError(f"{where} is not an eBPF Hub package; remove that tag")
     try:
-        config = json.loads(read_blob(store, manifest.config, CONFIG_LIMIT))
-        named = (config["name"], config["version"]) == (name, version)
-        parameters = list(parameter_summary(config))
-    except (ValueError, TypeError, KeyError):  # not the config `ebpf-hub build` writes
-        named, parameters = False, []
-    if not named:
+        config = ArtifactConfig.read(
+            json.loads(read_blob(store, manifest.config, CONFIG_LIMIT)), f"{where} config"
+        )
+    except (ValueError, HubError):  # not the config `ebpf-hub build` writes
+        config = None
+    if config is None or (config.name, config.version) != (name, version):
         raise UnsafeArtifactError(
             f"{where}: its config does not describe {name} {version}; remove that tag"
         )
     size = len(fetched.data) + sum(blob.size for blob in manifest.blobs())
-    return {"digest": fetched.digest, "size": size, "parameters": parameters}
+    return Published(fetched.digest, size, config.parameters)
 
 
 def _open(destination: Destination, name: str) -> Store | None:
@@ -117,4 +117,4 @@ def _open(destination: Destination, name: str) -> Store | None:
 
 
 def _copy(digests: Digests) -> Ledger:
-    return json.loads(json.dumps(digests))  # type: ignore[no-any-return]
+    return {name: dict(versions) for name, versions in digests.items()}

@@ -11,12 +11,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ebpf_hub.build.package import BuiltVersion, build_version
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.artifact import Parameter
 from ebpf_hub.oci.artifact import build_artifact, push_artifact
 from ebpf_hub.oci.reference import parse_reference
 from ebpf_hub.oci.signing import sign
@@ -52,24 +52,7 @@ class Outcome:
     digest: str
     size: int
     pushed: bool
-    parameters: tuple[dict[str, Any], ...] = ()
-
-
-def parameter_summary(config: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    """The parameters (`const volatile` globals) of a built version, as the index lists them."""
-    found = {
-        p["name"]: {
-            "name": p["name"],
-            "type": p["type"]["type"]
-            .removeprefix("const ")
-            .removeprefix("volatile ")
-            .removeprefix("const "),
-            "default": p["default"],
-        }
-        for obj in config["objects"]
-        for p in obj["parameters"]
-    }
-    return tuple(found[name] for name in sorted(found))
+    parameters: tuple[Parameter, ...] = ()
 
 
 def publish_one(
@@ -92,12 +75,12 @@ def publish_built(
     reference = parse_reference(destination.reference(package.name, version.version))
     artifact = build_artifact(
         list(built.files),
-        built.config,
+        built.config.to_json(),
         title=package.name,
         version=version.version,
         description=package.summary,
         licenses=package.license,
-        source=package.source.get("git") or package.raw.get("homepage"),
+        source=package.source.git or package.homepage,
         revision=version.commit or version.tree,
         created=version.created,
     )
@@ -112,7 +95,7 @@ def publish_built(
         result.digest,
         size,
         result.manifest_pushed,
-        parameter_summary(built.config),
+        built.config.parameters,
     )
 
 

@@ -14,8 +14,8 @@ from ebpf_hub.errors import HubError
 from ebpf_hub.gitutil import commit_of, git_text
 from ebpf_hub.index import history
 from ebpf_hub.index.config import PACKAGES_DIR, HubConfig
-from ebpf_hub.index.model import Package, Version
 from ebpf_hub.index.validate import validate
+from ebpf_hub.model.package import Package, Version
 
 EMPTY_COMMIT = "0" * 40  # what GitHub sends as `before` for the first push of a branch
 

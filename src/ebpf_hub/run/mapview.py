@@ -9,7 +9,7 @@ the struct's array member) and prints as bars, one histogram per key.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final
 
@@ -18,6 +18,7 @@ from ebpf_hub.bpfobj.decode import compile_decoder
 from ebpf_hub.bpfobj.layout import Layout, build_layout
 from ebpf_hub.bpfobj.maps import MapInfo
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.package import OutputMap as DeclaredMap
 from ebpf_hub.run import histogram
 from ebpf_hub.run.eventfmt import Column, cell, columns, format_row, lookup
 from ebpf_hub.run.maps import Map
@@ -40,12 +41,10 @@ class OutputSpec:
     unit: str
 
     @classmethod
-    def from_config(cls, entry: Mapping[str, Any]) -> OutputSpec:
-        kind = str(entry.get("kind", ""))
-        if kind not in KINDS:
-            raise HubError(f"output map {entry.get('map')!r}: kind {kind!r} is not one of {KINDS}")
-        name = str(entry["map"])
-        return cls(name, kind, str(entry.get("title") or name), str(entry.get("unit") or "value"))
+    def from_config(cls, entry: DeclaredMap) -> OutputSpec:
+        if entry.kind not in KINDS:
+            raise HubError(f"output map {entry.map!r}: kind {entry.kind!r} is not one of {KINDS}")
+        return cls(entry.map, entry.kind, entry.title or entry.map, entry.unit or "value")
 
 
 def _decoder(btf: Btf, type_id: int | None) -> tuple[Decode, Layout | None]:

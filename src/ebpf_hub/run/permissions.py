@@ -8,12 +8,12 @@ config must not hide a call or a hook. The metadata only marks what it fails to 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from ebpf_hub.bpfobj.capabilities import actions, capabilities
 from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.bpfobj.programs import ProgramInfo as ObjectProgram
+from ebpf_hub.model.package import Permissions
 from ebpf_hub.run.attach import AttachTargets
 
 
@@ -32,13 +32,13 @@ def hook(program: ObjectProgram, targets: AttachTargets) -> str:
 
 
 def describe(
-    permissions: Mapping[str, Any], objects: Sequence[ObjectInfo], targets: AttachTargets
+    permissions: Permissions | None, objects: Sequence[ObjectInfo], targets: AttachTargets
 ) -> list[str]:
-    """One line per thing the package will do."""
+    """One line per thing the package will do (`permissions`: what it declares, if known)."""
     programs = [program for info in objects for program in info.programs]
     found = capabilities(objects)
     lines = [f"attach {program.name} to {hook(program, targets)}" for program in programs]
-    if permissions.get("reads_user_memory") or found.reads_user_memory:
+    if (permissions is not None and permissions.reads_user_memory) or found.reads_user_memory:
         lines.append("read the memory of processes (arguments, strings)")
     if found.kernel_variables:
         lines.append(f"read kernel variables: {', '.join(found.kernel_variables)}")

@@ -12,7 +12,7 @@ other facts, and a missing libbpf as one more line, on a host without it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -74,17 +74,17 @@ def require(checks: Sequence[Check], label: str) -> None:
 # --- one package ---
 
 
-def package_checks(requires: Mapping[str, Any], objects: Sequence[ObjectInfo]) -> list[Check]:
+def package_checks(requires: Requires | None, objects: Sequence[ObjectInfo]) -> list[Check]:
     """Every check a package's requirements and programs call for.
 
-    An empty `requires` is an object without metadata: it may run on any supported
-    architecture. A package's `requires` without `architectures` means the schema's default.
+    No `requires` is an object without metadata: it may run on any supported architecture
+    and kernel, and needs BTF as a CO-RE object does (the schema's default).
     """
+    declared = requires or Requires(kernel=None)
     programs = [program for info in objects for program in info.programs]
-    privileges = privileges_check(needed_capabilities(requires.get("capabilities", ()), programs))
-    declared = Requires.from_json(requires)
+    privileges = privileges_check(needed_capabilities(declared.capabilities or (), programs))
     checks = [
-        arch_check(declared.architectures if requires else None),
+        arch_check(declared.architectures if requires is not None else None),
         kernel_check(declared.kernel),
         privileges,
     ]

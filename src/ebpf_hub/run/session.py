@@ -87,7 +87,7 @@ def prepare(target: RunTarget, options: RunOptions) -> _Prepared:
     params = encode_parameters(assignments, [info.parameters for info in objects])
     formats = [_event_format(info) for info in objects]
     outputs = []
-    for entry in target.config.get("output", {}).get("maps", ()):
+    for entry in target.declared.output.output_maps:
         spec = OutputSpec.from_config(entry)
         found = [(i, m) for i, info in enumerate(objects) for m in info.maps if m.name == spec.map]
         if not found:
@@ -108,8 +108,7 @@ def run(target: RunTarget, options: RunOptions, ask: Ask | None, out: TextIO, er
     """Run `target` until --duration, Ctrl-C or SIGTERM. `ask` puts a yes/no question to
     the user (None: nobody can answer)."""
     prepared = prepare(target, options)
-    config = target.config
-    checks = preflight.package_checks(config.get("requires", {}), prepared.objects)
+    checks = preflight.package_checks(target.declared.requires, prepared.objects)
     preflight.require(checks, target.label)
     _consent(target, prepared, options, ask, err)
     with _stop_signals(), ExitStack() as stack:
@@ -144,10 +143,8 @@ def _count(number: int, noun: str) -> str:
 def _consent(
     target: RunTarget, prepared: _Prepared, options: RunOptions, ask: Ask | None, err: TextIO
 ) -> None:
-    summary = target.config.get("summary")
-    lines = permissions.describe(
-        target.config.get("permissions", {}), prepared.objects, options.targets
-    )
+    summary = target.declared.summary
+    lines = permissions.describe(target.declared.permissions, prepared.objects, options.targets)
     _tell(err, f"{target.label}" + (f": {summary}" if summary else ""))
     _tell(err, "It will:")
     for line in lines:

@@ -4,10 +4,10 @@
 - `PATH` to a `.bpf.o` file, or to a directory of objects (`ebpf-hub build`'s output);
 - `PATH` to a package's source directory (`*.bpf.c`), compiled with the hub's toolchain.
 
-For a path, the config is the artifact config in `config.json` beside the objects (an
-unpacked artifact), else the package's metadata in the hub checkout around the path, else
-nothing but a name: the runner then derives permissions from the objects and prints events
-only, as no map is declared an output.
+For a path, the declarations (requires, permissions, output) are the artifact config's in
+`config.json` beside the objects (an unpacked artifact), else the package metadata's in the hub
+checkout around the path, else none: the runner then derives permissions from the objects and
+prints events only, as no map is declared an output.
 
 A word is a path when it contains a `/` (`./mypkg`, `build/objects/x`), a name otherwise,
 as with container images.
@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HUB_CONFIG_PATH, PACKAGES_DIR
 from ebpf_hub.index.document import DocumentError, load_document
+from ebpf_hub.model.artifact import ArtifactConfig
+from ebpf_hub.model.package import Output, Package, Permissions
+from ebpf_hub.model.requires import Requires
 
 if TYPE_CHECKING:
     from ebpf_hub.client.settings import Settings
@@ -35,12 +38,35 @@ ARTIFACT_CONFIG_FILE = "config.json"
 
 
 @dataclass(frozen=True)
+class Declarations:
+    """What a package says of itself, from its artifact config or its metadata; an object
+    with neither has none (`NONE`): its requirements and permissions then come from the
+    objects alone, and it prints events only."""
+
+    summary: str | None = None
+    requires: Requires | None = None
+    permissions: Permissions | None = None
+    output: Output = field(default_factory=Output)
+
+    @classmethod
+    def of(cls, described: ArtifactConfig | Package) -> Declarations:
+        return cls(
+            described.summary,
+            described.requires,
+            described.permissions,
+            described.output or Output(),
+        )
+
+
+NONE = Declarations()
+
+
+@dataclass(frozen=True)
 class RunTarget:
-    """A runnable package: `config` has the artifact config's keys (a local one may lack
-    `requires`, `permissions` or `output`: they are then derived from the objects)."""
+    """A runnable package: its objects and what it declares."""
 
     label: str
-    config: Mapping[str, Any]
+    declared: Declarations
     objects: tuple[Path, ...]
 
 
@@ -76,32 +102,42 @@ def _stem(path: Path) -> str:
     return path.name.removesuffix(".o").removesuffix(".bpf")
 
 
-def _metadata(directory: Path, name: str) -> dict[str, Any]:
+def _metadata(directory: Path, name: str) -> Declarations:
     """The artifact config beside the objects, else the package's metadata in the hub
     checkout around `directory` (`build/objects/NAME@VERSION`, `sources/NAME`), else a
     name."""
     config_file = directory / ARTIFACT_CONFIG_FILE
     if config_file.is_file():
-        return _read_config(config_file)
+        return Declarations.of(_read_config(config_file))
     name = name.partition("@")[0]
     for root in directory.resolve().parents:
         metadata = root / PACKAGES_DIR / f"{name}.yaml"
         if (root / HUB_CONFIG_PATH).is_file() and metadata.is_file():
             try:
-                return load_document(metadata, str(PACKAGES_DIR / metadata.name)).data
+                document = load_document(metadata, str(PACKAGES_DIR / metadata.name))
             except DocumentError as exc:
                 raise HubError(str(exc)) from None
-    return {"name": name}
+            return Declarations.of(_package(document.data, metadata))
+    return NONE
 
 
-def _read_config(config_file: Path) -> dict[str, Any]:
+def _package(data: object, path: Path) -> Package:
+    """The metadata in `path`, checked against the package schema first."""
+    from ebpf_hub.schemas import first_error
+
+    error = first_error("package.schema.json", data)
+    if error is not None:
+        raise HubError(f"{path}: {error}", hint=f"`ebpf-hub validate {path}` says more")
+    assert isinstance(data, dict)  # noqa: S101 - the schema says so
+    return Package.from_json(data)
+
+
+def _read_config(config_file: Path) -> ArtifactConfig:
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise HubError(f"{config_file}: not a readable artifact config ({exc})") from None
-    if not isinstance(config, dict):
-        raise HubError(f"{config_file}: not an artifact config (a JSON object)")
-    return config
+    return ArtifactConfig.read(config, str(config_file))
 
 
 def _compile(source: Path, out: Path) -> tuple[Path, ...]:
@@ -117,4 +153,4 @@ def installed_target(spec: str, settings: Settings, allow_unsigned: bool) -> Run
 
     installed = ensure_installed(settings, spec, allow_unsigned)
     label = f"{installed.name}@{installed.version}"
-    return RunTarget(label, installed.config, tuple(installed.objects))
+    return RunTarget(label, Declarations.of(installed.config), tuple(installed.objects))

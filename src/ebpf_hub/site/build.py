@@ -15,8 +15,8 @@ from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import replace_directory
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.index.jsonindex import Digests, build_index, write_index
-from ebpf_hub.index.model import Package
 from ebpf_hub.index.validate import validate
+from ebpf_hub.model.package import Package
 from ebpf_hub.site.catalogue import check_categories, count_packages
 from ebpf_hub.site.engine import run_mkdocs
 from ebpf_hub.site.generated import SiteData

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HUB_CONFIG_PATH
-from ebpf_hub.index.model import Package
+from ebpf_hub.model.package import Package
 from ebpf_hub.site.markup import cell, escape, table
 from ebpf_hub.site.package_page import page_path
 from ebpf_hub.site.pages import LISTING_DIRECTIVE, GeneratedPage

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HubConfig
-from ebpf_hub.index.model import Package
+from ebpf_hub.model.package import Package
 from ebpf_hub.site import catalogue
 from ebpf_hub.site.clidoc import cli_reference
 from ebpf_hub.site.markup import code

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
-from ebpf_hub.index.model import Package, Version
+from ebpf_hub.model.index import Published
+from ebpf_hub.model.package import Maintainer, Output, Package, Version
 from ebpf_hub.model.requires import Requires
 from ebpf_hub.oci.hosts import is_loopback
 from ebpf_hub.oci.reference import LAYOUT_PREFIX
@@ -33,8 +33,8 @@ from ebpf_hub.site.markup import (
 )
 from ebpf_hub.site.pages import Block, GeneratedPage, marker
 
-# Ledger entries of one package: version -> {"digest": "sha256:…", "size": N, ...}.
-Published = Mapping[str, Mapping[str, Any]]
+# Ledger entries of one package, by version.
+PublishedVersions = Mapping[str, Published]
 
 # Hooks that attach to a network interface, so `run` needs to be told which one.
 _INTERFACE_HOOKS = frozenset({"xdp", "tc"})
@@ -49,7 +49,7 @@ def page_path(name: str) -> str:
 
 
 def package_page(
-    package: Package, registry: str, published: Published, readme: str | None
+    package: Package, registry: str, published: PublishedVersions, readme: str | None
 ) -> GeneratedPage:
     """The page of `package`; `readme` is its source README.md when the hub has it."""
     meta = {
@@ -60,7 +60,7 @@ def package_page(
         "hide": ["navigation", "toc"],
         "search": {"boost": 2},
     }
-    markdown = f"# {package.name}\n\n## About\n\n" + package.raw["description"].strip() + "\n"
+    markdown = f"# {package.name}\n\n## About\n\n" + package.description.strip() + "\n"
     # Below the title: the summary, then the install commands, then About (the first <h2>).
     head = (
         Block(f'<p class="hub-summary">{cell(package.summary)}</p>\n', _ABOUT, indexed=True),
@@ -76,9 +76,9 @@ def package_page(
             _programs(package),
             _permissions(package),
             _parameters(package, published),
-            _requirements(package.raw["requires"]),
-            _output(package.raw.get("output", {})),
-            _maintainers(package.raw["maintainers"]),
+            _requirements(package.requires),
+            _output(package.output or Output()),
+            _maintainers(package.maintainers),
             _source(package),
         ]
     )
@@ -108,20 +108,20 @@ def _badge(key: str, value: str, kind: str) -> str:
 
 
 def _badges(package: Package) -> str:
-    requires = package.raw["requires"]
+    requires = package.requires
     latest = package.latest
     badges = [
         _badge("license", package.license, "license"),
         _badge("latest", latest.version, "version")
         if latest
         else _badge("latest", "all yanked", "yanked"),
-        _badge("kernel", f"≥ {requires['kernel']}", "kernel"),
-        _badge("arch", " · ".join(Requires.from_json(requires).architectures), "arch"),
+        _badge("kernel", f"≥ {requires.kernel}", "kernel"),
+        _badge("arch", " · ".join(requires.architectures), "arch"),
     ]
     return '<div class="hub-badges">' + "".join(badges) + "</div>"
 
 
-def _install(package: Package, registry: str, published: Published) -> str:
+def _install(package: Package, registry: str, published: PublishedVersions) -> str:
     latest = package.latest
     if latest is None:
         return html_admonition(
@@ -131,7 +131,8 @@ def _install(package: Package, registry: str, published: Published) -> str:
         )
     needs_interface = any(p.attach in _INTERFACE_HOOKS for p in package.programs)
     run = f"ebpf-hub run {package.name}" + (" --iface eth0" if needs_interface else "")
-    digest = published.get(latest.version, {}).get("digest")
+    entry = published.get(latest.version)
+    digest = entry.digest if entry else None
     pull = _oras_pull(registry, package.name, f"@{digest}" if digest else f":{latest.version}")
     return (
         html_heading("install", "Install")
@@ -151,13 +152,12 @@ def _oras_pull(registry: str, name: str, suffix: str) -> str:
     return f"oras pull {plain}{registry}/{name}{suffix}"
 
 
-def _digest_cell(entry: Mapping[str, Any]) -> str:
-    digest = entry.get("digest")
-    if not digest:
+def _digest_cell(entry: Published | None) -> str:
+    if entry is None:
         return '<span class="hub-muted" title="not published yet">—</span>'
-    full = escape(str(digest))
+    full = escape(entry.digest)
     return (
-        f'<code title="{full}">{escape(str(digest)[:_SHORT_DIGEST])}…</code>'
+        f'<code title="{full}">{escape(entry.digest[:_SHORT_DIGEST])}…</code>'
         f'<button class="hub-copy" data-clipboard-text="{full}" title="Copy the full digest" '
         'aria-label="Copy the full digest"></button>'
     )
@@ -171,12 +171,12 @@ def _status_cell(version: Version, latest: Version | None) -> str:
     return ""
 
 
-def _versions(package: Package, published: Published) -> str:
+def _versions(package: Package, published: PublishedVersions) -> str:
     rows = [
         (
             escape(v.version),
             escape(v.created),
-            _digest_cell(published.get(v.version, {})),
+            _digest_cell(published.get(v.version)),
             _status_cell(v, package.latest),
             escape(v.changes),
         )
@@ -192,7 +192,7 @@ def _programs(package: Package) -> str:
             html_code(p.name),
             html_code(p.section),
             escape(p.attach or "unknown"),
-            escape(p.description),
+            escape(p.description or ""),
         )
         for p in package.programs
     ]
@@ -201,13 +201,13 @@ def _programs(package: Package) -> str:
 
 
 def _permissions(package: Package) -> str:
-    permissions = package.raw["permissions"]
+    permissions = package.permissions
     items = [
-        "Hooks: " + ", ".join(html_code(kind) for kind in permissions["attach"]),
+        "Hooks: " + ", ".join(html_code(kind) for kind in permissions.attach),
         "Reads process memory: "
-        + ("yes (arguments, strings)" if permissions.get("reads_user_memory") else "no"),
+        + ("yes (arguments, strings)" if permissions.reads_user_memory else "no"),
     ]
-    if permissions.get("drops_packets"):
+    if permissions.drops_packets:
         items.append("<strong>May drop or redirect network traffic</strong>")
     dangers = declared_hooks(permissions) + declared_dangers(permissions)
     if dangers:
@@ -229,28 +229,22 @@ def _permissions(package: Package) -> str:
     return html_heading("permissions", "Permissions") + html_list(items) + verdict
 
 
-def _parameters(package: Package, published: Published) -> str:
+def _parameters(package: Package, published: PublishedVersions) -> str:
     """The `const volatile` globals a user can set with `run --param NAME=VALUE`.
 
-    They come from the built object: publish records the latest version's `parameters`
-    ({name, type, default}, optionally a description) in its ledger entry beside `digest` and
-    `size`. Until a version is published with them, the section is left out.
+    They come from the built object: publish records the latest version's parameters in its
+    ledger entry beside its digest and size. Until a version is published, the section is
+    left out.
     """
     latest = package.latest
-    parameters = published.get(latest.version, {}).get("parameters") if latest else None
-    if not parameters:
+    entry = published.get(latest.version) if latest else None
+    if entry is None or not entry.parameters:
         return ""
-    described = any(p.get("description") for p in parameters)
     rows = [
-        (
-            html_code(str(p["name"])),
-            html_code(str(p.get("type", ""))),
-            html_code(json.dumps(p.get("default"))),
-            *([escape(str(p.get("description", "")))] if described else []),
-        )
-        for p in parameters
+        (html_code(p.name), html_code(p.type), html_code(json.dumps(p.default)))
+        for p in entry.parameters
     ]
-    header = ("Name", "Type", "Default", *(["Meaning"] if described else []))
+    header = ("Name", "Type", "Default")
     usage = html_code(f"ebpf-hub run {package.name} --param NAME=VALUE")
     return (
         html_heading("parameters", "Parameters")
@@ -259,28 +253,26 @@ def _parameters(package: Package, published: Published) -> str:
     )
 
 
-def _requirements(requires: Mapping[str, Any]) -> str:
-    typed = Requires.from_json(requires)
-    btf = "required (<code>/sys/kernel/btf/vmlinux</code>)" if typed.btf else "not needed"
+def _requirements(requires: Requires) -> str:
+    btf = "required (<code>/sys/kernel/btf/vmlinux</code>)" if requires.btf else "not needed"
     items = [
-        f"Kernel: {escape(requires['kernel'])} or newer",
+        f"Kernel: {escape(requires.kernel or '')} or newer",
         f"BTF: {btf}",
-        "Architectures: " + escape(", ".join(typed.architectures)),
+        "Architectures: " + escape(", ".join(requires.architectures)),
     ]
-    capabilities = requires.get("capabilities", [])
-    if capabilities:
-        items.append("Capabilities: " + ", ".join(html_code(c) for c in capabilities))
+    if requires.capabilities:
+        items.append("Capabilities: " + ", ".join(html_code(c) for c in requires.capabilities))
     return html_heading("requirements", "Requirements") + html_list(items)
 
 
-def _output(output: Mapping[str, Any]) -> str:
+def _output(output: Output) -> str:
     items = []
-    if output.get("events"):
+    if output.events:
         items.append("One line per event from the <code>events</code> ring buffer.")
-    for shown in output.get("maps", []):
-        unit = f" ({escape(shown['unit'])})" if shown.get("unit") else ""
-        title = f": {escape(shown['title'])}" if shown.get("title") else ""
-        items.append(f"Map {html_code(shown['map'])}, a {escape(shown['kind'])}{unit}{title}")
+    for shown in output.output_maps:
+        unit = f" ({escape(shown.unit)})" if shown.unit else ""
+        title = f": {escape(shown.title)}" if shown.title else ""
+        items.append(f"Map {html_code(shown.map)}, a {escape(shown.kind)}{unit}{title}")
     if not items:
         return ""
     return (
@@ -290,34 +282,33 @@ def _output(output: Mapping[str, Any]) -> str:
     )
 
 
-def _maintainers(maintainers: list[Mapping[str, str]]) -> str:
+def _maintainers(maintainers: tuple[Maintainer, ...]) -> str:
     items = []
     for person in maintainers:
         links = []
-        if "github" in person:
-            user = person["github"]
-            links.append(html_link(f"https://github.com/{user}", f"@{user}"))
-        if "email" in person:
-            links.append(html_link(f"mailto:{person['email']}", person["email"]))
+        if person.github is not None:
+            links.append(html_link(f"https://github.com/{person.github}", f"@{person.github}"))
+        if person.email is not None:
+            links.append(html_link(f"mailto:{person.email}", person.email))
         contact = f" ({', '.join(links)})" if links else ""
-        items.append(escape(person["name"]) + contact)
+        items.append(escape(person.name) + contact)
     return html_heading("maintainers", "Maintainers") + html_list(items)
 
 
 def _source(package: Package) -> str:
     source = package.source
     latest = package.latest or package.versions[-1]
-    if "git" in source:
-        where = html_link(source["git"])
-        if "subdir" in source:
-            where += f", directory {html_code(source['subdir'])}"
+    if source.git is not None:
+        where = html_link(source.git)
+        if source.subdir is not None:
+            where += f", directory {html_code(source.subdir)}"
         pin = f"commit {html_code(latest.pin or '')}"
     else:
-        where = f"{html_code(source['path'])} in the hub's repository"
+        where = f"{html_code(source.path or '')} in the hub's repository"
         pin = f"tree hash {html_code(latest.pin or '')}"
     items = [f"Sources: {where}; version {escape(latest.version)} is pinned to {pin}"]
-    if "homepage" in package.raw:
-        items.append(f"Homepage: {html_link(package.raw['homepage'])}")
+    if package.homepage is not None:
+        items.append(f"Homepage: {html_link(package.homepage)}")
     items.append(
         f'Metadata as JSON: <a href="../../api/v1/packages/{package.name}.json">'
         f"api/v1/packages/{package.name}.json</a>"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.jsonindex import Digests
-from ebpf_hub.index.model import Package
+from ebpf_hub.model.package import Package
 from ebpf_hub.site.catalogue import category_page, category_path
 from ebpf_hub.site.generated import MARKER, SiteData, expand
 from ebpf_hub.site.package_page import package_page, page_path
@@ -62,7 +62,7 @@ def stage_docs(data: SiteData, digests: Digests, staging: Path) -> dict[str, Gen
 
 def _readme(data: SiteData, package: Package) -> str | None:
     """The README.md of an in-repo source; git sources are not fetched to build the site."""
-    if "path" not in package.source:
+    if package.source.path is None:
         return None
-    path = data.config.root / package.source["path"] / "README.md"
+    path = data.config.root / package.source.path / "README.md"
     return path.read_text(encoding="utf-8") if path.is_file() else None

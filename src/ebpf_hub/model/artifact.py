@@ -1,0 +1,185 @@
+"""The artifact config: what a published version is, as `ebpf-hub build` writes it.
+
+It is the config blob of the OCI artifact (so part of its digest: the JSON form is
+deterministic), the `config.json` beside an unpacked artifact, and the `config` of an install
+record. The client shows it before installing, the runner reads its declarations (requires,
+permissions, output) and the index lists its parameters.
+
+`ArtifactConfig.read` takes a config that may come from a registry: it is checked against
+`schema/artifact-config.schema.json` first, and a config that does not fit is refused with one
+line; `from_json` takes one that was checked already (an install record's). The description
+of each object (`ObjectEntry.description`) is kept as written: nothing decides on it, since the
+client reads the objects themselves (`ebpf_hub.bpfobj`), never what a config says of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.model.package import Output, Package, Permissions, Source, Version
+from ebpf_hub.model.requires import Requires
+from ebpf_hub.schemas import first_error
+
+CONFIG_VERSION = 1
+SCHEMA = "artifact-config.schema.json"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter of the published object (a `const volatile` global) and its default."""
+
+    name: str
+    type: str
+    default: Any  # a JSON value: the value compiled into the object
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Parameter:
+        return cls(data["name"], data["type"], data["default"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "default": self.default}
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """How the objects were compiled: what `verify --rebuild` needs to do it again."""
+
+    compiler: str
+    flags: tuple[str, ...]
+    arch: str
+    vmlinux_btf_sha256: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BuildInfo:
+        return cls(data["compiler"], tuple(data["flags"]), data["arch"], data["vmlinuxBtfSha256"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "compiler": self.compiler,
+            "flags": list(self.flags),
+            "arch": self.arch,
+            "vmlinuxBtfSha256": self.vmlinux_btf_sha256,
+        }
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    """One compiled object: its file name and its description (`ObjectInfo.to_json()`)."""
+
+    file: str
+    description: Mapping[str, Any]
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """The object's `const volatile` globals, their C qualifiers dropped."""
+        return tuple(
+            Parameter(p["name"], _unqualified(p["type"]["type"]), p["default"])
+            for p in self.description.get("parameters", ())
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, **self.description}
+
+
+def _unqualified(c_type: str) -> str:
+    for qualifier in ("const ", "volatile ", "const "):
+        c_type = c_type.removeprefix(qualifier)
+    return c_type
+
+
+@dataclass(frozen=True)
+class ArtifactConfig:
+    name: str
+    version: str
+    summary: str
+    license: str
+    created: str
+    source: Source
+    requires: Requires
+    permissions: Permissions
+    output: Output
+    objects: tuple[ObjectEntry, ...]
+    build: BuildInfo
+    config_version: int = CONFIG_VERSION
+
+    @classmethod
+    def describe(
+        cls, package: Package, version: Version, objects: tuple[ObjectEntry, ...], build: BuildInfo
+    ) -> ArtifactConfig:
+        """The config of `version` of `package` built into `objects`."""
+        return cls(
+            name=package.name,
+            version=version.version,
+            summary=package.summary,
+            license=package.license,
+            created=version.created,
+            source=package.source.pinned(version),
+            requires=package.requires,
+            permissions=package.permissions,
+            output=package.output or Output(),
+            objects=objects,
+            build=build,
+        )
+
+    @classmethod
+    def read(cls, data: object, where: str) -> ArtifactConfig:
+        """A config read from `where` (a registry, a file), checked before it is used."""
+        check_artifact_config(data, where)
+        assert isinstance(data, Mapping)  # noqa: S101 - the schema says so
+        return cls.from_json(data)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ArtifactConfig:
+        """From a config already checked (`read`), e.g. the one an install record keeps."""
+        return cls(
+            name=data["name"],
+            version=data["version"],
+            summary=data["summary"],
+            license=data["license"],
+            created=data["created"],
+            source=Source.from_json(data["source"]),
+            requires=Requires.from_json(data["requires"]),
+            permissions=Permissions.from_json(data["permissions"]),
+            output=Output.from_json(data["output"]),
+            objects=tuple(
+                ObjectEntry(o["file"], {k: v for k, v in o.items() if k != "file"})
+                for o in data["objects"]
+            ),
+            build=BuildInfo.from_json(data["build"]),
+            config_version=data["configVersion"],
+        )
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """Every object's parameters, by name (as the index lists them)."""
+        found = {p.name: p for entry in self.objects for p in entry.parameters}
+        return tuple(found[name] for name in sorted(found))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "configVersion": self.config_version,
+            "name": self.name,
+            "version": self.version,
+            "summary": self.summary,
+            "license": self.license,
+            "created": self.created,
+            "source": self.source.to_json(),
+            "requires": self.requires.to_json(),
+            "permissions": self.permissions.to_json(),
+            "output": self.output.to_json(),
+            "objects": [o.to_json() for o in self.objects],
+            "build": self.build.to_json(),
+        }
+
+
+def check_artifact_config(data: object, where: str) -> None:
+    """Refuse, in one line, a config that is not what `ebpf-hub build` writes."""
+    error = first_error(SCHEMA, data)
+    if error is not None:
+        raise HubError(
+            f"{where}: not an eBPF Hub artifact config ({error})",
+            hint="rebuild it with `ebpf-hub build`, or report it to whoever published it",
+        )
