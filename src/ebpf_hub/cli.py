@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from ebpf_hub import __version__
 from ebpf_hub.client.console import say, show_json_line, silence
-from ebpf_hub.commands import build, client, develop, index, publish, run, site
+from ebpf_hub.commands import build, client, completion, develop, index, publish, run, site
 from ebpf_hub.errors import HubError
 from ebpf_hub.safetext import clip
 
-COMMAND_GROUPS = (index, build, publish, client, run, develop, site)
+COMMAND_GROUPS = (index, build, publish, client, run, develop, site, completion)
 START_UP_GC_THRESHOLD = 20_000  # allocations between young-generation collections (default 700)
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool ended by SIGPIPE (`yes | head`)
 USAGE_ERROR_LIMIT = 400  # characters of an argument error; the longest of ours is ~250
@@ -59,6 +60,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if completion.COMPLETING in os.environ:  # the shell's TAB, through `ebpf-hub completion`
+        completion.complete(build_parser)  # answers and exits
     arguments = sys.argv[1:] if argv is None else list(argv)
     command = next((word for word in arguments if not word.startswith("-")), None)
     args = build_parser(command).parse_args(arguments)

@@ -65,10 +65,14 @@ class HubIndex:
     """The index of one hub, read lazily: each file is fetched at most once per instance.
 
     `client` is the command's HTTP client, shared with its registries; without one the index
-    opens its own, from `settings`, and closes it with itself.
+    opens its own, from `settings`, and closes it with itself. An `offline` index never asks
+    the hub: it reads a local hub in place and an HTTP(S) one from the cache alone, for what
+    must answer at once whatever the network does (`list`, shell completion).
     """
 
-    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+    def __init__(
+        self, settings: Settings, client: Client | None = None, *, offline: bool = False
+    ) -> None:
         self.settings = settings
         self._base = settings.hub_url if settings.hub_url.endswith("/") else settings.hub_url + "/"
         self._local = _local_root(self._base)
@@ -78,6 +82,7 @@ class HubIndex:
         self._owns_client = client is None
         self._documents: dict[str, dict[str, Any]] = {}
         self._noticed = False
+        self._offline = offline
 
     def __enter__(self) -> HubIndex:
         return self
@@ -155,6 +160,13 @@ class HubIndex:
     def _fetch(self, relative: str, limit: int) -> _Fetched:
         """A conditional GET; on 304, or when the hub cannot be reached, the cached copy."""
         cached = self._cached(relative)
+        if self._offline:
+            if cached is None:
+                raise HubError(
+                    f"no copy of {self._where(relative)} is cached yet",
+                    hint="`ebpf-hub outdated` fetches the index",
+                )
+            return _Fetched(cached.body, cached.etag, fresh=False)
         try:
             status, body, etag = self._get(
                 self._where(relative), cached.etag if cached else None, limit

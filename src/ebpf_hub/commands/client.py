@@ -1,9 +1,9 @@
-"""Commands of the package manager: search, info, install, list, upgrade, remove, pull.
+"""Commands of the package manager: search, info, install, list, outdated, upgrade, remove, pull.
 
 Each handler calls one function of `ebpf_hub.client` and prints its result: tables and
 details for people on stdout, `--json` for scripts, progress and warnings on stderr. Imports
-happen inside the handlers, so `list` never loads the network stack and `search` never loads
-the OCI one.
+happen inside the handlers, so `list` never opens a connection (it reads the cached index)
+and `search` never loads the OCI stack.
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ebpf_hub.client.console import say, show, show_json
 from ebpf_hub.commands.common import add_command
-from ebpf_hub.safetext import escape, quote
+from ebpf_hub.safetext import clip, escape, quote
 
 if TYPE_CHECKING:
     from ebpf_hub.bpfobj.capabilities import Capabilities, Danger
     from ebpf_hub.client.install import Upgrade
     from ebpf_hub.client.installed import InstalledPackage
+    from ebpf_hub.client.outdated import Outdated
     from ebpf_hub.client.settings import Settings
     from ebpf_hub.model.index import IndexPackage, IndexVersion
     from ebpf_hub.model.package import Permissions
@@ -115,25 +116,50 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ebpf_hub.client.installed import list_installed
 
     packages = list_installed()
+    newest = _cached_releases(args, packages) if packages else {}
     if args.json:
-        show_json([package.to_json() for package in packages])
+        show_json([{**p.to_json(), **_newest_json(newest.get(p.name))} for p in packages])
     elif packages:
-        _print_table(
-            ("NAME", "VERSION", "DIGEST", "INSTALLED", "VERIFIED"),
-            [
-                (
-                    p.name,
-                    p.version,
-                    _short(p.digest),
-                    p.installed.replace("T", " ").replace("Z", ""),
-                    "yes" if p.verified else "NO",
-                )
-                for p in packages
-            ],
-        )
+        header: tuple[str, ...] = ("NAME", "VERSION", "DIGEST", "INSTALLED", "VERIFIED")
+        rows: list[tuple[str, ...]] = [
+            (
+                p.name,
+                p.version,
+                _short(p.digest),
+                p.installed.replace("T", " ").replace("Z", ""),
+                "yes" if p.verified else "NO",
+            )
+            for p in packages
+        ]
+        if newest:
+            header += ("NEWEST",)
+            rows = [(*row, _newest_cell(newest[row[0]])) for row in rows]
+        _print_table(header, rows)
     else:
         say("no package installed; find one with `ebpf-hub search TERM`")
     return 0
+
+
+def cmd_outdated(args: argparse.Namespace) -> int:
+    from ebpf_hub.client.installed import list_installed
+    from ebpf_hub.client.outdated import compare
+
+    found = compare(settings_from(args), list_installed())
+    if args.json:
+        show_json([entry.to_json() for entry in found])
+    elif found:
+        _print_table(
+            ("NAME", "INSTALLED", "NEWEST", "UPGRADE", "STATUS"),
+            [(e.name, e.installed, e.newest or "-", e.upgrade or "-", _status(e)) for e in found],
+        )
+    else:
+        say("no package installed; nothing can be outdated")
+    for entry in found:
+        for note in _outdated_notes(entry):
+            say(note)
+    if any(entry.error for entry in found):
+        return 1
+    return EXIT_OUTDATED if any(entry.outdated for entry in found) else 0
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -209,6 +235,72 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cached_releases(
+    args: argparse.Namespace, packages: list[InstalledPackage]
+) -> dict[str, Outdated]:
+    """Each installed package beside its newest release, from the index as last fetched:
+    `list` asks no server, so it answers at once, online or not. Empty (and said so) when
+    the index is not cached; `outdated` fetches it."""
+    from ebpf_hub.client.outdated import compare
+    from ebpf_hub.errors import HubError
+
+    try:
+        found = compare(settings_from(args), packages, offline=True)
+    except HubError as exc:  # a broken config file: `list` still lists
+        say(f"ebpf-hub: newest versions unknown: {exc}")
+        return {}
+    unknown = [entry for entry in found if entry.error is not None]
+    if unknown:
+        names = ", ".join(entry.name for entry in unknown)
+        say(f"ebpf-hub: newest version unknown for {names}: {unknown[0].error}")
+    return {} if len(unknown) == len(found) else {entry.name: entry for entry in found}
+
+
+def _newest_json(entry: Outdated | None) -> dict[str, Any]:
+    """`list --json`'s fields from the cached index (null when it does not tell)."""
+    known = entry is not None and entry.error is None
+    return {
+        "newest": entry.newest if known and entry else None,
+        "outdated": entry.outdated if known and entry else None,
+    }
+
+
+def _newest_cell(entry: Outdated) -> str:
+    if entry.error is not None:
+        return "?"
+    return entry.newest or "-"
+
+
+def _status(entry: Outdated) -> str:
+    if entry.error is not None:
+        return "unknown"
+    return "outdated" if entry.outdated else "up to date"
+
+
+def _outdated_notes(entry: Outdated) -> list[str]:
+    """What a row of `outdated` cannot say: why a package was not checked, that the installed
+    version is yanked, that `upgrade` keeps to a line that has nothing newer."""
+    name = entry.name
+    if entry.error is not None:
+        return [f"{name}: cannot check: {entry.error}"]
+    notes = []
+    if entry.yanked is not None:
+        notes.append(
+            f"{name} {entry.installed} is yanked ({clip(entry.yanked)}); "
+            + (
+                f"`ebpf-hub upgrade {name}` moves to {entry.upgrade}"
+                if entry.upgrade
+                else f"`ebpf-hub info {name}` lists the other versions"
+            )
+        )
+    if entry.outdated and entry.upgrade is None and entry.line is not None:
+        notes.append(
+            f"{name} was installed as {name}@{entry.line}, and `upgrade` keeps to that line; "
+            f"`ebpf-hub install {name}@{entry.newest}` moves to {entry.newest}"
+        )
+    return notes
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the options `add_client_options` added (flags win over everything)."""
     from ebpf_hub.client.settings import Settings
@@ -270,7 +362,8 @@ def add_client_options(
 
 
 # what `register` adds
-COMMANDS = ("search", "info", "install", "list", "upgrade", "remove", "pull")
+COMMANDS = ("search", "info", "install", "list", "outdated", "upgrade", "remove", "pull")
+EXIT_OUTDATED = 100  # as `dnf check-update`: 0 all up to date, 100 newer releases, 1 errors
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -318,10 +411,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "list",
         cmd_list,
         "list installed packages",
-        "List installed packages: name, version, digest, install time, and whether the "
-        "signature was verified.",
+        "List installed packages: name, version, digest, install time, whether the "
+        "signature was verified, and the newest release (NEWEST) as the hub index last "
+        "fetched says: `list` asks no server, so it works offline and says when it cannot "
+        "tell; `ebpf-hub outdated` asks the hub.",
     )
-    add_client_options(listing, hub=False)
+    add_client_options(listing)
+
+    outdated = add_command(
+        commands,
+        "outdated",
+        cmd_outdated,
+        "show installed packages that have a newer release",
+        "Compare each installed package with the hub's newest release (what `install NAME` "
+        "would choose: not yanked, not a prerelease) and with what `upgrade` would move it "
+        "to (a package installed as NAME@1.2 stays on 1.2.x); an installed version the hub "
+        f"has yanked is said so. Exit status: 0 when every package is up to date, "
+        f"{EXIT_OUTDATED} when one has a newer release, 1 when one could not be checked.",
+    )
+    add_client_options(outdated)
 
     upgrade = add_command(
         commands,

@@ -25,6 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         params=args.param,
         extra=args.extra,
         targets=AttachTargets(iface=args.iface, cgroup=args.cgroup, uprobe=args.uprobe),
+        metrics=args.metrics,
     )
     with open_target(args.target, lambda: settings_from(args), args.allow_unsigned) as target:
         return run(target, options, ask_on_terminal(), sys.stdout, sys.stderr)
@@ -81,6 +82,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         metavar="S",
         help="print the output maps every S seconds (default: only at the end)",
+    )
+    parser.add_argument(
+        "--metrics",
+        metavar="ADDR:PORT",
+        help="also serve the output maps and event counts to Prometheus at "
+        "http://ADDR:PORT/metrics (port 0: any free one, printed on stderr)",
     )
     parser.add_argument(
         "-y", "--yes", action="store_true", help="run without asking to confirm the permissions"

@@ -41,7 +41,8 @@ def build_project(project: Project, out_dir: Path, pin: GitSource | None) -> Bui
     package, version = project.identity(pin)
     built = build_sources(project.directory, package, version, out_dir)
     write_atomic(
-        out_dir / ARTIFACT_CONFIG_FILE, json.dumps(built.config, indent=2, sort_keys=True).encode()
+        out_dir / ARTIFACT_CONFIG_FILE,
+        json.dumps(built.config.to_json(), indent=2, sort_keys=True).encode(),
     )
     return built
 

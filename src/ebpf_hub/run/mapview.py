@@ -118,6 +118,21 @@ class OutputMap:
             return sorted(rows, key=lambda row: _dumps(row[0]))
         return sorted(rows, key=lambda row: (-_weight(row[1]), _dumps(row[0])))
 
+    @property
+    def key_columns(self) -> list[Column]:
+        """The parts of a key, one per struct member (flattened), else the key itself."""
+        return [c for is_key, c in self._columns if is_key]
+
+    @property
+    def value_columns(self) -> list[Column]:
+        """The parts of a value, as `key_columns` splits a key."""
+        return [c for is_key, c in self._columns if not is_key]
+
+    @property
+    def slots(self) -> Callable[[Any], list[int]] | None:
+        """What gives a decoded histogram value's log2 slots; None for other kinds."""
+        return self._slots
+
     def json(self, entries: Sequence[Entry]) -> str:
         spec = self.spec
         body: dict[str, Any] = {"name": spec.map, "kind": spec.kind, "title": spec.title}

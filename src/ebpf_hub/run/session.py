@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ebpf_hub.bpfobj.inspect import ObjectInfo, inspect_object
 from ebpf_hub.client.console import silence
@@ -37,6 +37,9 @@ from ebpf_hub.run.mapview import OutputMap, OutputSpec
 from ebpf_hub.run.params import encode_parameters, parse_extra_args, parse_param_options
 from ebpf_hub.run.target import RunTarget
 from ebpf_hub.safetext import escape
+
+if TYPE_CHECKING:
+    from ebpf_hub.run.metrics import Exporter
 
 EVENTS_MAP = "events"  # the convention of ebpf_hub.h
 _BATCH = 4096  # lines held before a write: few system calls, bounded memory
@@ -64,6 +67,7 @@ class RunOptions:
     params: Sequence[str] = ()  # --param NAME=VALUE
     extra: Sequence[str] = ()  # the words after --
     targets: AttachTargets = field(default_factory=AttachTargets)
+    metrics: str | None = None  # --metrics ADDR:PORT
 
 
 @dataclass
@@ -112,10 +116,14 @@ def run(target: RunTarget, options: RunOptions, ask: Ask | None, out: TextIO, er
     preflight.require(checks, target.label)
     _consent(target, prepared, options, ask, err)
     with _stop_signals(), ExitStack() as stack:
+        exporter = _serve_metrics(target.label, options.metrics, stack, err)
         loaded = _load(target, prepared, options.targets, stack)
         printer = _Printer(out)
         buffers = _open_events(prepared, loaded, printer, options.json)
         maps = [(spec, loaded[i].map(spec.spec.map)) for i, spec in prepared.outputs]
+        if exporter is not None:
+            exporter.publish(maps, target.objects, prepared.formats, buffers)
+            stack.callback(exporter.withdraw)  # unwinds first: no scrape reads a closed map
         programs = _count(sum(len(info.programs) for info in prepared.objects), "program")
         until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
         _tell(err, f"ebpf-hub: {target.label}: attached {programs}; tracing {until}")
@@ -129,6 +137,21 @@ def run(target: RunTarget, options: RunOptions, ask: Ask | None, out: TextIO, er
             summary += f", {lost} lost (perf buffer full)"
     _tell(err, f"ebpf-hub: {target.label}: detached after {elapsed:.1f} s{summary}")
     return 0
+
+
+def _serve_metrics(
+    label: str, address: str | None, stack: ExitStack, err: TextIO
+) -> Exporter | None:
+    """--metrics: served before anything loads (a port in use loads nothing), stopped last;
+    prometheus-client is imported only here, so a run without it starts no slower."""
+    if address is None:
+        return None
+    from ebpf_hub.run.metrics import Exporter
+
+    exporter = Exporter.serve(address, label)
+    stack.callback(exporter.close)
+    _tell(err, f"ebpf-hub: {label}: metrics at {exporter.url}")
+    return exporter
 
 
 def _tell(err: TextIO, message: str) -> None:
