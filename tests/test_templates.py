@@ -4,7 +4,8 @@ For every template kind: `init`, `build`, `test` (the program really loads, and 
 really produces an event or a count), commit, `publish` to a real registry, `submit` to a
 copy of the hub (which `ebpf-hub validate` then accepts), the hub's JSON index, `install`
 from it, and `run` the installed package to see its output. For every kind and user-space
-language, the loader is built (gcc, go, or nothing for Python) and run against the kernel.
+language, the loader is built (gcc, go, cargo, or nothing for Python) and run against the
+kernel.
 Needs root; everything attached is detached by the end of each test.
 """
 
@@ -39,6 +40,14 @@ LANGUAGES = [language for language in USERSPACES if language != "none"]
 EBPF_HUB = str(Path(sys.executable).with_name("ebpf-hub"))
 # Stable across runs, so cilium/ebpf is compiled once per machine, not once per test run.
 GOCACHE = Path(tempfile.gettempdir()) / "ebpf-hub-tests-gocache"
+# The same for cargo: yaml-rust once per machine, each package's loader on top of it. The
+# Rust toolchain is Debian's, as scripts/bootstrap installs it (not a rustup one on PATH).
+CARGO_TARGET = Path(tempfile.gettempdir()) / "ebpf-hub-tests-cargo-target"
+RUST_TOOLCHAIN = {"CARGO": "/usr/bin/cargo", "RUSTC": "/usr/bin/rustc"}
+JSON_LOADERS = ("python", "rust", "typescript", "java")  # JSON lines rather than columns
+# npm's cache for the TypeScript loader's packages: filled from the registry once per machine
+# (and checked once per run), then every build installs from it alone, with `npm ci --offline`.
+NPM_CACHE = Path(tempfile.gettempdir()) / "ebpf-hub-tests-npm-cache"
 PLACEHOLDER = re.compile(r"\{\{[a-z_]+\}\}")
 OUTPUT_TIMEOUT = 20.0
 
@@ -212,12 +221,40 @@ def watch(
     return output
 
 
+def text_seen(expected: Expected) -> Callable[[str], bool]:
+    def seen(output: str) -> bool:
+        return re.search(expected.text, output) is not None
+
+    return seen
+
+
 def json_seen(expected: Expected) -> Callable[[str], bool]:
     def seen(output: str) -> bool:
         records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
         return any(expected.seen_in(record) for record in records)
 
     return seen
+
+
+def make_loader(
+    directory: Path, language: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`make` the package's loader in `language` (and the object first, if stale)."""
+    return subprocess.run(
+        ["make", "-C", str(directory / language), f"EBPF_HUB={EBPF_HUB}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def toolchain_env(language: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment a loader in `language` builds in (npm's filled cache for TypeScript)."""
+    env: dict[str, str] = request.getfixturevalue(
+        "npm_env" if language == "typescript" else "loader_env"
+    )
+    return env
 
 
 # --- fixtures ---
@@ -256,10 +293,26 @@ def user_env(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def loader_env() -> Iterator[dict[str, str]]:
-    """What the loaders' Makefiles need: ebpf-hub on PATH and a Go build cache that stays."""
+    """What the loaders' Makefiles need: ebpf-hub on PATH, build caches that stay (Go's,
+    cargo's target directory) and Debian's Rust toolchain."""
     GOCACHE.mkdir(exist_ok=True)
     path = f"{Path(EBPF_HUB).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    yield {**os.environ, "PATH": path, "GOCACHE": str(GOCACHE), "EBPF_HUB": EBPF_HUB}
+    env = {**os.environ, "PATH": path, "GOCACHE": str(GOCACHE), "EBPF_HUB": EBPF_HUB}
+    yield {**env, **RUST_TOOLCHAIN, "CARGO_TARGET_DIR": str(CARGO_TARGET)}
+
+
+@pytest.fixture(scope="module")
+def npm_env(loader_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The loaders' environment with npm's cache holding the TypeScript template's locked
+    packages: one `npm ci` per run fetches what the cache lacks; the builds then run offline."""
+    env = {**loader_env, "npm_config_cache": str(NPM_CACHE)}
+    directory = init(tmp_path_factory.mktemp("npm"), "tracepoint", "typescript") / "typescript"
+    fetch = ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"]
+    done = subprocess.run(
+        fetch, cwd=directory, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {**env, "NPM_FLAGS": "--offline"}
 
 
 # --- init ---
@@ -272,6 +325,7 @@ def test_init_list_describes_every_kind(capsys: pytest.CaptureFixture[str]) -> N
         assert re.search(rf"(?m)^{kind}\s+\S", listing), listing
     assert "tp_btf/sched_process_exit" in listing and "histogram map hist" in listing
     assert "none, c, go, python" in listing
+    assert re.search(r"user space \(--userspace\): .*\brust\b", listing), listing
 
 
 @pytest.mark.parametrize("userspace", USERSPACES)
@@ -313,8 +367,8 @@ def test_init_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.CaptureFi
         (["init", str(tmp_path / "Bad_Name"), "--template", "xdp"], "not a valid package name"),
         (["init", str(tmp_path / "ok"), "--template", "kprobe"], "unknown template 'kprobe'"),
         (
-            ["init", str(tmp_path / "ok"), "--template", "xdp", "--userspace", "rust"],
-            "unknown user space 'rust'",
+            ["init", str(tmp_path / "ok"), "--template", "xdp", "--userspace", "cobol"],
+            "unknown user space 'cobol'",
         ),
     ]
     for argv, message in cases:
@@ -361,6 +415,31 @@ def test_broken_c_shows_the_compilers_message_with_file_and_line(
         [EBPF_HUB, "build", str(directory)], capture_output=True, text=True, check=False
     )
     assert cli.returncode == 1 and f"{source.name}:{at + 1}:" in cli.stderr
+
+
+@pytest.mark.parametrize(
+    ("language", "source", "message"),
+    [
+        ("typescript", "src/main.ts", r"src/main\.ts\((\d+),\d+\): error TS2554: Expected 0 arg"),
+        ("java", "src/Main.java", r"src/Main\.java:(\d+): error: method load in class BpfObject"),
+        ("rust", "src/main.rs", r"error\[E0061\]: .*\n +--> src/main\.rs:(\d+):"),
+    ],
+)
+def test_a_broken_loader_shows_the_compilers_message_with_file_and_line(
+    language: str, source: str, message: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    directory = init(tmp_path, "tracepoint", language)
+    path = directory / language / source
+    lines = path.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "obj.load()" in line)
+    lines[at] = lines[at].replace("obj.load()", "obj.load(42)")  # load takes no argument
+    path.write_text("\n".join(lines) + "\n")
+
+    make = make_loader(directory, language, toolchain_env(language, request))
+    assert make.returncode != 0
+    found = re.search(message, make.stdout + make.stderr)
+    assert found is not None and int(found[1]) == at + 1, make.stdout + make.stderr
+    assert not (directory / language / directory.name).exists()
 
 
 def test_an_undeclared_program_is_refused(
@@ -505,7 +584,11 @@ def test_a_new_author_ships_a_package(
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_loader_builds_and_shows_the_output(
-    kind: str, language: str, tmp_path: Path, loader_env: dict[str, str]
+    kind: str,
+    language: str,
+    tmp_path: Path,
+    loader_env: dict[str, str],
+    request: pytest.FixtureRequest,
 ) -> None:
     expected = EXPECTED[kind]
     directory = init(tmp_path, kind, language)
@@ -515,21 +598,75 @@ def test_the_loader_builds_and_shows_the_output(
         command = [sys.executable, str(directory / "python" / f"{name.replace('-', '_')}.py")]
         seen = json_seen(expected)
     else:
-        make = subprocess.run(
-            ["make", "-C", str(directory / language), f"EBPF_HUB={EBPF_HUB}"],
-            capture_output=True,
-            text=True,
-            env=loader_env,
-            check=False,
-        )
+        make = make_loader(directory, language, toolchain_env(language, request))
         assert make.returncode == 0, make.stdout + make.stderr
         command = [str(directory / language / name)]
-
-        def seen(output: str) -> bool:
-            return re.search(expected.text, output) is not None
+        seen = json_seen(expected) if language in JSON_LOADERS else text_seen(expected)
 
     command += ["-t", "0.3", *(["-i", "lo"] if expected.iface else [])]
     watch(command, expected, seen, loader_env, program_names(directory))
+
+
+# --- the Rust loader: parameters, bad input, TC beside a qdisc it did not make ---
+
+
+@pytest.mark.slow
+def test_the_rust_loader_sets_parameters_and_refuses_bad_input(
+    tmp_path: Path, loader_env: dict[str, str]
+) -> None:
+    expected = EXPECTED["tracepoint"]
+    directory = init(tmp_path, "tracepoint", "rust")
+    commit(directory)
+    made = make_loader(directory, "rust", loader_env)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert git(directory, "status", "--porcelain") == ""  # what it built is ignored: publishable
+    loader = str(directory / "rust" / directory.name)
+
+    # -p sets a `const volatile` global before load: only this process's children show
+    own = [loader, "-p", f"target_ppid={os.getpid()}"]
+    output = watch(own, expected, json_seen(expected), loader_env, program_names(directory))
+    events = [json.loads(line) for line in output.splitlines()]
+    assert events and all(e["filename"] == "/bin/true" for e in events), output
+
+    for argv, status, message in [
+        (["-p", "nope=1"], 1, "-p nope: no such parameter; the object has: target_ppid"),
+        (["-p", "target_ppid=pid"], 1, "-p target_ppid=pid: not a value of its type (4 bytes)"),
+        (["-p", "target_ppid"], 2, "-p target_ppid: write NAME=VALUE"),
+        (["-i", "ebpfhub-none"], 2, "-i ebpfhub-none: no such interface"),
+        (["-x"], 2, "unknown option -x"),
+    ]:
+        run = subprocess.run([loader, *argv], capture_output=True, text=True, check=False)
+        assert (run.returncode, run.stdout) == (status, ""), run.stderr
+        assert message in run.stderr.splitlines()[0], run.stderr
+
+
+@pytest.mark.slow
+def test_the_rust_loader_attaches_tc_beside_what_was_there(
+    tmp_path: Path, quiet_iface: str, loader_env: dict[str, str]
+) -> None:
+    directory = init(tmp_path, "tc", "rust")
+    made = make_loader(directory, "rust", loader_env)
+    assert made.returncode == 0, made.stdout + made.stderr
+    loader = str(directory / "rust" / directory.name)
+    before = loaded_programs()
+
+    run = subprocess.run([loader, "-d", "0.2"], capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert "tc_ingress attaches to an interface: give it with -i IFACE" in run.stderr
+
+    # a clsact qdisc someone else made: the loader adds its filter, then removes only that
+    subprocess.run(["tc", "qdisc", "add", "dev", quiet_iface, "clsact"], check=True)
+    run = subprocess.run(
+        [loader, "-i", quiet_iface, "-d", "0.2"], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+
+    def tc(*args: str) -> str:
+        return subprocess.run(["tc", *args], capture_output=True, text=True, check=True).stdout
+
+    assert tc("filter", "show", "dev", quiet_iface, "ingress") == ""
+    assert "qdisc clsact" in tc("qdisc", "show", "dev", quiet_iface)
+    assert left_loaded(before, program_names(directory)) == {}
 
 
 # --- submit ---

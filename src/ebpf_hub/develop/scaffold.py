@@ -24,7 +24,7 @@ from ebpf_hub.schemas import load_schema
 
 # The repository's templates/, shipped in the package through the ebpf_hub/templates link.
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-USERSPACES = ("none", "c", "go", "python")
+USERSPACES = ("none", "c", "go", "python", "typescript", "java", "rust")
 _LAYER_FILES = ("ABOUT.md", "USAGE.md")  # pieces of the README, not files of the package
 _PLACEHOLDER = re.compile(r"\{\{([a-z_]+)\}\}")
 _KEEP = frozenset({".git"})  # what an "empty" target directory may already hold
