@@ -1,0 +1,247 @@
+/* The matrix guest's loader: for each object, each program alone is loaded (the kernel's
+ * verifier runs), attached, reported, then everything is closed again.
+ *
+ * Loading one program at a time (libbpf's autoload switched off for the others) gives a result
+ * per program: libbpf stops an object's load at its first failing program, which would hide
+ * every program after it. Each result is one line on stdout (the serial console), framed as
+ * "@@ebpf-hub@@ {JSON}" and written with one write(2) so that the host can find it among the
+ * kernel's messages. The host, not this program, decides pass, fail or skip: this side only
+ * says what happened (the phase that failed, errno and libbpf's log with the verifier's).
+ *
+ *   loader OBJECT...
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#define FRAME "@@ebpf-hub@@ "
+#define LOG_CAP (256 * 1024)
+#define LOOPBACK 1 /* ifindex of lo, the interface XDP and TC programs attach to */
+
+static char log_text[LOG_CAP];
+static size_t log_len;
+
+static int keep_log(enum libbpf_print_level level, const char *format, va_list args)
+{
+	if (level == LIBBPF_DEBUG || log_len >= LOG_CAP - 1)
+		return 0;
+	int n = vsnprintf(log_text + log_len, LOG_CAP - log_len, format, args);
+	if (n > 0)
+		log_len += (size_t)n < LOG_CAP - log_len ? (size_t)n : LOG_CAP - 1 - log_len;
+	return 0;
+}
+
+struct out {
+	char *text;
+	size_t len, cap;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n + 1 > o->cap) {
+		o->cap = (o->len + n + 1) * 2;
+		o->text = realloc(o->text, o->cap);
+		if (!o->text)
+			exit(3);
+	}
+	memcpy(o->text + o->len, s, n);
+	o->len += n;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* A JSON string: quotes, backslashes and every byte outside printable ASCII escaped. */
+static void put_json(struct out *o, const char *s)
+{
+	char esc[8];
+	put_str(o, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			put(o, esc, 2);
+		} else if (c < 0x20 || c >= 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			put(o, esc, 6);
+		} else {
+			put(o, (const char *)s, 1);
+		}
+	}
+	put_str(o, "\"");
+}
+
+static void emit(struct out *o)
+{
+	put_str(o, "}\n");
+	size_t done = 0;
+	while (done < o->len) {
+		ssize_t n = write(STDOUT_FILENO, o->text + done, o->len - done);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	free(o->text);
+}
+
+static long long started_usec;
+
+static long long now_usec(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000000LL + now.tv_nsec / 1000;
+}
+
+static void report(const char *object, const char *program, const char *section,
+		   const char *phase, int err)
+{
+	struct out o = {0};
+	char number[64];
+	put_str(&o, FRAME "{\"object\": ");
+	put_json(&o, object);
+	put_str(&o, ", \"program\": ");
+	put_json(&o, program);
+	put_str(&o, ", \"section\": ");
+	put_json(&o, section);
+	put_str(&o, ", \"phase\": ");
+	put_json(&o, phase);
+	snprintf(number, sizeof(number), ", \"errno\": %d, \"usec\": %lld", err < 0 ? -err : err,
+		 now_usec() - started_usec);
+	put_str(&o, number);
+	put_str(&o, ", \"log\": ");
+	log_text[log_len] = '\0';
+	put_json(&o, log_text);
+	emit(&o);
+}
+
+#define TCX_INGRESS 46 /* BPF_TCX_INGRESS (6.6), newer than this libbpf's headers */
+
+/* TC on lo's ingress: a tcx link where the kernel has them (6.6+, nothing else needed), else
+ * the clsact qdisc over netlink (a module in some kernels: its absence is reported). */
+static int attach_tc(struct bpf_program *prog)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = LOOPBACK, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog));
+	int link = bpf_link_create(bpf_program__fd(prog), LOOPBACK, TCX_INGRESS, NULL);
+	if (link >= 0) {
+		close(link);
+		return 0;
+	}
+	int err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	err = bpf_tc_attach(&hook, &opts);
+	bpf_tc_hook_destroy(&hook);
+	return err;
+}
+
+/* Attach the way `ebpf-hub run` would without a target: XDP and TC on lo, the rest by
+ * their section name. A section that names no target makes libbpf answer EOPNOTSUPP. */
+static int attach(struct bpf_program *prog)
+{
+	struct bpf_link *link;
+	switch (bpf_program__type(prog)) {
+	case BPF_PROG_TYPE_SCHED_CLS:
+		return attach_tc(prog);
+	case BPF_PROG_TYPE_XDP:
+		link = bpf_program__attach_xdp(prog, LOOPBACK);
+		break;
+	default:
+		link = bpf_program__attach(prog);
+	}
+	if (!link)
+		return -errno;
+	bpf_link__destroy(link);
+	return 0;
+}
+
+static void try_program(const char *path, const char *name)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog, *chosen = NULL;
+	const char *phase = "load";
+	int err;
+
+	if (!obj) {
+		report(path, name, "", "open", -errno);
+		return;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		int mine = strcmp(bpf_program__name(prog), name) == 0;
+		bpf_program__set_autoload(prog, mine);
+		if (mine)
+			chosen = prog;
+	}
+	err = bpf_object__load(obj);
+	if (!err) {
+		phase = "attach";
+		err = attach(chosen);
+	}
+	report(path, name, bpf_program__section_name(chosen), err ? phase : "done", err);
+	bpf_object__close(obj);
+}
+
+static void try_object(const char *path)
+{
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	char **names = NULL;
+	size_t count = 0;
+
+	log_len = 0;
+	started_usec = now_usec();
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		report(path, "", "", "open", -errno);
+		return;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		names = realloc(names, (count + 1) * sizeof(*names));
+		if (!names || !(names[count++] = strdup(bpf_program__name(prog))))
+			exit(3);
+	}
+	bpf_object__close(obj);
+	for (size_t i = 0; i < count; i++) {
+		log_len = 0;
+		started_usec = now_usec();
+		try_program(path, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
+int main(int argc, char **argv)
+{
+	struct utsname host;
+	struct out o = {0};
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	libbpf_set_print(keep_log);
+	uname(&host);
+	put_str(&o, FRAME "{\"kernel\": ");
+	put_json(&o, host.release);
+	put_str(&o, ", \"machine\": ");
+	put_json(&o, host.machine);
+	put_str(&o, access("/sys/kernel/btf/vmlinux", R_OK) == 0 ? ", \"btf\": true"
+								: ", \"btf\": false");
+	emit(&o);
+	for (int i = 1; i < argc; i++)
+		try_object(argv[i]);
+	o = (struct out){0};
+	put_str(&o, FRAME "{\"done\": true");
+	emit(&o);
+	return 0;
+}
