@@ -25,11 +25,12 @@ from ebpf_hub.commands import (
     publish,
     run,
     site,
+    trust,
 )
 from ebpf_hub.errors import HubError
 from ebpf_hub.safetext import clip
 
-COMMAND_GROUPS = (index, build, publish, client, run, matrix, develop, site, completion)
+COMMAND_GROUPS = (index, build, publish, client, run, matrix, develop, site, completion, trust)
 START_UP_GC_THRESHOLD = 20_000  # allocations between young-generation collections (default 700)
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool ended by SIGPIPE (`yes | head`)
 USAGE_ERROR_LIMIT = 400  # characters of an argument error; the longest of ours is ~250

@@ -1,5 +1,10 @@
 """Reading the hub's JSON index: `api/v1/index.json` and `api/v1/packages/<name>.json`.
 
+A hub whose TUF root this user installed (`ebpf-hub trust install-root`) is read only through
+`ebpf_hub.trust.client`: every file is verified from that root down (signatures, versions,
+expiry, hashes), and any refusal stops the command. A hub without one is read as below, and
+its index is as trustworthy as the connection to it; the artifacts are verified either way.
+
 Over HTTP(S) every file is fetched with a conditional GET and kept in the cache with its ETag,
 so an unchanged index costs a 304 and an unreachable hub falls back to the last copy. A
 `file://` URL or a plain directory is read in place (a local or offline hub). Everything is
@@ -26,9 +31,11 @@ from ebpf_hub.paths import cache_dir
 from ebpf_hub.privatedir import private_dir
 from ebpf_hub.safetext import quote
 from ebpf_hub.schemas import first_error, load_schema
+from ebpf_hub.trust.roots import installed_root
 
 if TYPE_CHECKING:
     from ebpf_hub.model.index import IndexPackage, IndexSummary
+    from ebpf_hub.trust.client import TrustedIndex
 
 MIB = 1024 * 1024
 INDEX_LIMIT = 64 * MIB
@@ -83,6 +90,8 @@ class HubIndex:
         self._documents: dict[str, dict[str, Any]] = {}
         self._noticed = False
         self._offline = offline
+        self._signed: TrustedIndex | None = None
+        self._signed_checked = False
 
     def __enter__(self) -> HubIndex:
         return self
@@ -142,7 +151,10 @@ class HubIndex:
 
     def _document(self, relative: str, schema: str, limit: int) -> dict[str, Any]:
         if relative not in self._documents:
-            if self._local is not None:
+            signed = self._signed_index()
+            if signed is not None:
+                fetched = _verified(signed, relative, limit, self._where(relative))
+            elif self._local is not None:
                 fetched = _read_local(self._local / API_PATH / relative, limit)
             else:
                 fetched = self._fetch(relative, limit)
@@ -151,6 +163,23 @@ class HubIndex:
                 self._store(relative, fetched)
             self._documents[relative] = data
         return self._documents[relative]
+
+    def _signed_index(self) -> TrustedIndex | None:
+        """The hub's TUF-verified index when a root is installed for it, else None; python-tuf
+        is imported only then."""
+        if not self._signed_checked:
+            self._signed_checked = True
+            hub = self._local if self._local is not None else self._base
+            root = installed_root(hub)
+            if root is not None:
+                from ebpf_hub.trust.client import TrustedIndex
+
+                if self._client is None:
+                    self._client = self.settings.http_client()
+                self._signed = TrustedIndex(
+                    hub, self._client, root=root, notice=self._notice, offline=self._offline
+                )
+        return self._signed
 
     def _where(self, relative: str) -> str:
         if self._local is not None:
@@ -300,6 +329,16 @@ def _decode(body: bytes, schema_name: str, where: str) -> dict[str, Any]:
         )
     decoded: dict[str, Any] = data
     return decoded
+
+
+def _verified(signed: TrustedIndex, relative: str, limit: int, where: str) -> _Fetched:
+    """`relative` as the signed index has it (verified against the signed length and hash)."""
+    body = signed.fetch(relative)
+    if body is None:
+        raise _NotFound
+    if len(body) > limit:
+        raise HubError(_too_big(where, limit))
+    return _Fetched(body, None, fresh=False)  # the TUF client keeps its own verified cache
 
 
 def _local_root(base: str) -> Path | None:

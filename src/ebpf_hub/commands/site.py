@@ -15,6 +15,7 @@ from ebpf_hub.errors import HubError
 if TYPE_CHECKING:
     from ebpf_hub.index.config import HubConfig
     from ebpf_hub.index.jsonindex import Digests
+    from ebpf_hub.site.build import IndexSigner
 
 # The `site` extra of pyproject.toml: each distribution by the module it installs.
 SITE_EXTRA = {"mkdocs": "mkdocs", "material": "mkdocs-material", "nh3": "nh3"}
@@ -56,9 +57,27 @@ def cmd_site_build(args: argparse.Namespace) -> int:
         digests=_digests(args, config),
         registry=args.registry,
         command_line=args.command_line(),
+        sign_index=_index_signer(args),
     )
     say(f"built the site in {out} (open {out / 'index.html'} or run `ebpf-hub site serve`)")
     return 0
+
+
+def _index_signer(args: argparse.Namespace) -> IndexSigner | None:
+    """With --tuf-roots: what signs the built api/v1, its online keys read before the build
+    (a missing key fails at once, not after a long build)."""
+    if args.tuf_roots is None:
+        return None
+    from ebpf_hub.trust.keys import load_online_keys
+    from ebpf_hub.trust.repository import sign_index
+
+    roots = Path(args.tuf_roots)
+    keys = load_online_keys(Path(args.tuf_keys) if args.tuf_keys else None)
+
+    def sign(api_dir: Path, previous: Path) -> object:
+        return sign_index(api_dir, roots, keys, previous=previous if previous.is_dir() else None)
+
+    return sign
 
 
 def cmd_site_serve(args: argparse.Namespace) -> int:
@@ -118,6 +137,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "the new one is complete.",
     )
     _add_site_options(build)
+    build.add_argument(
+        "--tuf-roots",
+        metavar="DIR",
+        help="sign api/v1 with TUF under this root history (`ebpf-hub trust init --roots`)",
+    )
+    build.add_argument(
+        "--tuf-keys",
+        metavar="DIR",
+        help="the online TUF keys (default: $EBPF_HUB_TUF_{TARGETS,BINS,SNAPSHOT,TIMESTAMP}_KEY)",
+    )
     serve = add_command(
         actions,
         "serve",

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import replace_directory
 from ebpf_hub.index.config import HubConfig
-from ebpf_hub.index.jsonindex import Digests, build_index, write_index
+from ebpf_hub.index.jsonindex import API_DIR, Digests, build_index, write_index
 from ebpf_hub.index.validate import validate
 from ebpf_hub.model.package import Package
 from ebpf_hub.site.catalogue import check_categories, count_packages
@@ -23,6 +24,9 @@ from ebpf_hub.site.generated import SiteData
 from ebpf_hub.site.stage import stage_docs
 
 MKDOCS_FILE = Path("mkdocs.yml")
+TUF_DIR = "tuf"  # api/v1/tuf: the index's TUF metadata (ebpf_hub.trust)
+# Signs a new api/v1 given the metadata directory of the publication it replaces.
+IndexSigner = Callable[[Path, Path], object]
 STAGING_DIR = Path("build")
 
 
@@ -34,12 +38,14 @@ def build_site(
     digests: Digests | None = None,
     registry: str | None = None,
     packages: list[Package] | None = None,
+    sign_index: IndexSigner | None = None,
 ) -> None:
     """Build the catalogue of `config`'s hub into `out`, with api/v1 beside the pages.
 
     `command_line` is the parser the CLI reference documents (`<!-- hub:cli -->`); `packages`
     defaults to the whole index, validated; `registry` to hub.yaml's; `digests` (the publish
-    ledger) adds digests to versions and pins `oras pull` commands.
+    ledger) adds digests to versions and pins `oras pull` commands; `sign_index` signs the
+    new api/v1 (TUF) before it replaces the old, whose metadata it continues.
     """
     if packages is None:
         packages = _valid_packages(config)
@@ -68,6 +74,8 @@ def build_site(
             pages=pages,
         )
         write_index(build_index(data.packages, data.registry, ledger), built)
+        if sign_index is not None:
+            sign_index(built / API_DIR, out / API_DIR / TUF_DIR)
         built.chmod(0o755)
         replace_directory(built, out)
     except BaseException:

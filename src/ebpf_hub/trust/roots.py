@@ -1,0 +1,47 @@
+"""Which hubs this user trusts: one installed `root.json` per hub, under the config directory.
+
+Kept apart from `ebpf_hub.trust.client` so that reading the index can ask "is a root installed
+for this hub?" without importing python-tuf: only a hub with a root pays for verification.
+A hub is named by its URL; a local hub given as a directory is named by its `file://` URL, so
+`trust install-root --hub DIR` and `--hub file:///abs/DIR` are the same hub.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ebpf_hub.paths import config_dir
+from ebpf_hub.privatedir import open_private_file
+
+TRUST_DIR = "trust"
+ROOT_FILE = "root.json"
+_URL_SCHEMES = ("http://", "https://", "file://")
+
+
+def hub_base(hub: str | Path) -> str:
+    """The hub's URL as its trust is keyed: a directory as its absolute `file://` URL, and
+    always ending in '/'."""
+    text = str(hub)
+    if isinstance(hub, Path) or not text.startswith(_URL_SCHEMES):
+        text = Path(text).absolute().as_uri()
+    return text if text.endswith("/") else text + "/"
+
+
+def hub_key(hub: str | Path) -> str:
+    """The directory name of one hub's trust root and verified-metadata cache."""
+    return hashlib.sha256(hub_base(hub).encode()).hexdigest()[:24]
+
+
+def root_dir(hub: str | Path) -> Path:
+    """Where the root trusted for `hub` is kept."""
+    return config_dir() / TRUST_DIR / hub_key(hub)
+
+
+def installed_root(hub: str | Path) -> bytes | None:
+    """The root installed for `hub`, None when there is none (its index is then unsigned)."""
+    try:
+        with open_private_file(root_dir(hub), ROOT_FILE) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
