@@ -39,9 +39,16 @@ def root_dir(hub: str | Path) -> Path:
 
 
 def installed_root(hub: str | Path) -> bytes | None:
-    """The root installed for `hub`, None when there is none (its index is then unsigned)."""
+    """The root installed for `hub`, None when there is none (its index is then unsigned).
+
+    Only a root that is there is read through the ownership checks of `privatedir`: a user
+    with no root installed is not stopped by a config directory they never use for trust.
+    """
+    directory = root_dir(hub)
+    if not (directory / ROOT_FILE).exists():
+        return None
     try:
-        with open_private_file(root_dir(hub), ROOT_FILE) as handle:
+        with open_private_file(directory, ROOT_FILE) as handle:
             return handle.read()
     except FileNotFoundError:
         return None
