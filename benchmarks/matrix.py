@@ -9,9 +9,9 @@ then each architecture's kernels boot once each with every package's objects (th
 2. per architecture: the whole catalogue on all its kernels, wall clock, guest preparation
    included. Targets on a 2-core machine: x86_64 under 10 minutes, arm64 under 20.
 
-The objects are this machine's x86_64 builds on both architectures (arm64 artifacts come
-next): on arm64 the uprobe programs, which read x86 registers through CO-RE, fail, as they
-should. On both, a uprobe whose binary the guest lacks (bash, libc) is verified, then skipped.
+Each architecture's kernels get that architecture's objects, as `ebpf-hub build` writes them
+(x86_64 in OUT/NAME@VERSION, arm64 in OUT/NAME@VERSION/aarch64). On both, a uprobe whose
+binary the guest lacks (bash, libc) is verified, then skipped.
 
 Kernels and the guest's packages are fetched on the first run (Debian's archive) and cached;
 the figures of a second run are the matrix itself. Pass --arch to run one architecture.
@@ -37,16 +37,19 @@ HUB = str(REPO / ".venv" / "bin" / "ebpf-hub")
 TARGETS = {"x86_64": 600.0, "arm64": 1200.0}  # seconds for the whole catalogue
 
 
-def build_catalogue(out: Path) -> list[MatrixPackage]:
-    """Every seed package's newest version, built as `ebpf-hub build NAME` builds it."""
-    packages = []
+def build_catalogue(out: Path) -> dict[str, list[MatrixPackage]]:
+    """Every seed package's newest version, built as `ebpf-hub build NAME` builds it: its
+    objects per matrix architecture (this x86_64 host's in the directory, arm64's beside)."""
+    packages: dict[str, list[MatrixPackage]] = {"x86_64": [], "arm64": []}
     for metadata in sorted((REPO / "index" / "packages").glob("*.yaml")):
         subprocess.run(
             [HUB, "build", metadata.stem, "--out", str(out)], cwd=REPO, check=True,
             capture_output=True,
         )  # fmt: skip
         (built,) = out.glob(f"{metadata.stem}@*")
-        packages.append(MatrixPackage(built.name, tuple(sorted(built.glob("*.bpf.o")))))
+        for arch, directory in (("x86_64", built), ("arm64", built / "aarch64")):
+            objects = tuple(sorted(directory.glob("*.bpf.o")))
+            packages[arch].append(MatrixPackage(built.name, objects))
     return packages
 
 
@@ -70,10 +73,10 @@ def main() -> None:
     matrix = load_matrix(REPO)
     with tempfile.TemporaryDirectory(prefix="bench-matrix-") as scratch:
         started = time.monotonic()
-        packages = build_catalogue(Path(scratch))
-        programs = sum(len(package.objects) for package in packages)
-        print(f"seed catalogue: {len(packages)} packages, {programs} objects, built in "
-              f"{time.monotonic() - started:.1f} s")  # fmt: skip
+        catalogue = build_catalogue(Path(scratch))
+        programs = sum(len(package.objects) for package in catalogue["x86_64"])
+        print(f"seed catalogue: {len(catalogue['x86_64'])} packages, {programs} objects per "
+              f"architecture, built in {time.monotonic() - started:.1f} s")  # fmt: skip
         for arch in args.arch or sorted(TARGETS, reverse=True):
             kernels = matrix.select(arches=[arch])
             started = time.monotonic()
@@ -81,7 +84,7 @@ def main() -> None:
                 kernel_image(kernel)  # fetched (first run only) outside the timing
             fetched = time.monotonic() - started
             started = time.monotonic()
-            runs = run_matrix(packages, kernels, matrix.guest_suite, lambda _line: None)
+            runs = run_matrix(catalogue[arch], kernels, matrix.guest_suite, lambda _line: None)
             total = time.monotonic() - started
             print(f"\n{arch}: {len(kernels)} kernels (fetch/check {fetched:.1f} s)")
             for run in runs:

@@ -64,6 +64,8 @@ def floor_site(root: Path, count: int) -> None:
     copy_site_sources(root)
     pages = root / "site" / "packages"
     pages.mkdir()
+    # The list of all packages is in the navigation: a minimal page stands for it too.
+    (pages / "index.md").write_text("# All packages\n\nEvery package.\n")
     for i in range(count):
         (pages / f"pkg-{i:05d}.md").write_text(f"# pkg-{i:05d}\n\nA package.\n")
 

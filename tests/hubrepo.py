@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -117,3 +119,16 @@ def add_version(root: Path, name: str, version: str, created: str = "2026-11-28"
         path.read_text() + f"  - version: {version}\n    tree: {tree}\n"
         f'    created: "{created}"\n    changes: Version {version}.\n'
     )
+
+
+def describe_package(directory: Path, summary: str) -> None:
+    """What an author does before submitting: say what the package is, in their own words
+    (`submit` refuses the summary, description and README a template or `init --from` wrote)."""
+    manifest = directory / "ebpf-hub.yaml"
+    text = re.sub(r"(?m)^summary: .*$", f"summary: {json.dumps(summary)}", manifest.read_text())
+    description = f"Shows {summary.lower()}, one line each, as the libbpf-tools tool does."
+    text = re.sub(
+        r"(?ms)^description: .*?(?=^\S)", f"description: {json.dumps(description)}\n", text
+    )
+    manifest.write_text(text)
+    (directory / "README.md").write_text(f"# {directory.name}\n\n{summary}.\n")

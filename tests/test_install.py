@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from ebpf_hub.client.settings import Settings
 from ebpf_hub.oci.artifact import ARTIFACT_CONFIG_MEDIA_TYPE, ARTIFACT_TYPE, BPF_OBJECT_MEDIA_TYPE
 from ebpf_hub.oci.copy import copy_tag
 from ebpf_hub.oci.digest import sha256_digest
+from ebpf_hub.oci.imageindex import Platform
 from ebpf_hub.oci.keys import load_private_key
 from ebpf_hub.oci.manifest import OCI_MANIFEST, TITLE_ANNOTATION, Descriptor, ImageManifest
 from ebpf_hub.oci.registry import RegistryStore
@@ -159,11 +160,19 @@ def mirror(registry: RegistryServer, namespace: str, target: RegistryServer, dig
     return f"{target.host}/mirror"
 
 
+def host_manifest(blob: Callable[[str], Path], digest: str) -> Any:
+    """The manifest this machine installs from the version pinned as `digest`: of an image
+    index (one manifest per architecture), the one of this machine's platform."""
+    value = json.loads(blob(digest).read_bytes())
+    for entry in value.get("manifests", ()):
+        if entry["platform"] == Platform.host().to_json():
+            return json.loads(blob(entry["digest"]).read_bytes())
+    return value
+
+
 def layer_digest(hub: StaticServer, registry: RegistryServer, title: str) -> str:
     """The digest of the layer titled `title` of the served execsnoop version."""
-    manifest = json.loads(
-        registry.blob_path(served_entry(hub)["versions"][-1]["digest"]).read_bytes()
-    )
+    manifest = host_manifest(registry.blob_path, served_entry(hub)["versions"][-1]["digest"])
     [layer] = [x for x in manifest["layers"] if x["annotations"][TITLE_ANNOTATION] == title]
     digest: str = layer["digest"]
     return digest
@@ -186,7 +195,7 @@ def test_search_info_install_list_remove_as_a_user_would(
     assert code == 0
     for expected in (
         "GPL-2.0-only",
-        "Linux >= 5.8; kernel BTF; x86_64; capabilities CAP_BPF, CAP_PERFMON",
+        "Linux >= 5.8; kernel BTF; x86_64/aarch64; capabilities CAP_BPF, CAP_PERFMON",
         "attaches to tracepoint; reads process memory; dangerous calls the package declares "
         "(install it to read its objects): none",
         "trace_execve_enter       tracepoint     tracepoint/syscalls/sys_enter_execve",
@@ -209,7 +218,7 @@ def test_search_info_install_list_remove_as_a_user_would(
     )
     assert installed.config.name == "execsnoop"
     assert [p.name for p in installed.objects] == ["execsnoop.bpf.o"]
-    manifest = json.loads(registry.blob_path(entry["digest"]).read_bytes())
+    manifest = host_manifest(registry.blob_path, entry["digest"])
     for layer in manifest["layers"]:
         installed_file = installed.path / layer["annotations"][TITLE_ANNOTATION]
         assert sha256_digest(installed_file.read_bytes()) == layer["digest"]
@@ -418,13 +427,17 @@ def test_an_index_entry_pointing_at_another_version_is_refused(
     home: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """1.0.0 pinned to the (validly signed) digest of 1.1.0: a substitution the hub must not do."""
+    """1.0.0 pinned to the (validly signed) digest of 1.1.0: a substitution the hub must not do.
+    The signature names the version it was made for; without signatures checked, the
+    artifact's config still names its own."""
     shutil.rmtree(upgrade_hub.root / "api")
     shutil.copytree(two_versions[1] / "api", upgrade_hub.root / "api")
     entry = served_entry(upgrade_hub, "syscount")
     entry["versions"][0]["digest"] = entry["versions"][1]["digest"]
     serve_entry(upgrade_hub, entry)
     error = failure(capsys, "install", "syscount@1.0.0")
+    assert "a signature is for syscount 1.1.0, not syscount 1.0.0" in error
+    error = failure(capsys, "install", "syscount@1.0.0", "--allow-unsigned")
     assert "is syscount 1.1.0, not syscount 1.0.0 as the hub says" in error
     assert_nothing_installed(home)
 
@@ -688,7 +701,7 @@ def test_concurrent_installs_leave_one_consistent_result(hub: StaticServer, home
     assert sorted(p.name for p in (home / "data/packages/execsnoop").iterdir()) == sorted(
         [installed.path.name, "installed.json"]
     )
-    manifest = json.loads((home / "cache/oci/blobs/sha256" / installed.digest[7:]).read_bytes())
+    manifest = host_manifest(lambda d: home / "cache/oci/blobs/sha256" / d[7:], installed.digest)
     for layer in manifest["layers"]:
         data = (installed.path / layer["annotations"][TITLE_ANNOTATION]).read_bytes()
         assert sha256_digest(data) == layer["digest"]

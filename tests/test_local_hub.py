@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from ebpf_hub.oci.artifact import BPF_OBJECT_MEDIA_TYPE
+from ebpf_hub.oci.imageindex import platform_manifest
 from ebpf_hub.oci.layout import LayoutStore
-from ebpf_hub.oci.manifest import OCI_MANIFEST, TITLE_ANNOTATION, ImageManifest
+from ebpf_hub.oci.manifest import OCI_INDEX, TITLE_ANNOTATION, ImageManifest
 from hubrepo import REPO, copy_seed, make_hub
 from registry import free_port
 
@@ -69,7 +70,10 @@ class LocalHub:
     def object_digest(self) -> str:
         """The digest of the package's eBPF object, read from the layout itself."""
         store = LayoutStore(self.root / "build" / "oci" / NAME)
-        manifest = ImageManifest.parse(store.get_manifest("1.0.0").data, NAME)
+        digest = store.get_manifest("1.0.0").digest
+        chosen = platform_manifest(store, digest, None, NAME)  # this machine's, of an index
+        digest = digest if chosen is None else chosen.descriptor.digest
+        manifest = ImageManifest.parse(store.get_manifest(digest).data, NAME)
         (layer,) = (
             d
             for d in manifest.layers
@@ -171,14 +175,14 @@ def test_the_site_and_json_show_references_every_tool_pulls(
 
     page = (local_hub.root / "build" / "site" / "packages" / NAME / "index.html").read_text()
     (shown,) = {html.unescape(m) for m in re.findall(r"oras pull [^<\"]+", page)}
-    assert shown == f"oras pull --plain-http {entry['pinned']}"
+    assert shown == f"oras pull --platform linux/amd64 --plain-http {entry['pinned']}"
     pulled = tmp_path / "oras"
     pulled.mkdir()
     run(oras(), *shlex.split(shown)[1:], cwd=pulled)
     assert sha256_file(pulled / f"{NAME}.bpf.o") == expected
     by_tag = tmp_path / "oras-tag"
     by_tag.mkdir()
-    run(oras(), "pull", "--plain-http", entry["ref"], cwd=by_tag)
+    run(oras(), "pull", "--platform", "linux/amd64", "--plain-http", entry["ref"], cwd=by_tag)
     assert sha256_file(by_tag / f"{NAME}.bpf.o") == expected
 
     copied = tmp_path / "skopeo"
@@ -201,7 +205,7 @@ def test_the_site_and_json_show_references_every_tool_pulls(
 def test_manifests_answer_as_a_registry_does(local_hub: LocalHub) -> None:
     by_tag = local_hub.request("HEAD", f"/v2/{NAMESPACE}/{NAME}/manifests/1.0.0")
     assert by_tag.status == 200
-    assert by_tag.getheader("Content-Type") == OCI_MANIFEST
+    assert by_tag.getheader("Content-Type") == OCI_INDEX  # one manifest per architecture
     digest = by_tag.getheader("Docker-Content-Digest")
     by_digest = local_hub.request("GET", f"/v2/{NAMESPACE}/{NAME}/manifests/{digest}")
     assert (by_digest.status, by_digest.getheader("Docker-Content-Digest")) == (200, digest)

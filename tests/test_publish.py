@@ -71,7 +71,10 @@ def test_seed_catalogue_is_published_signed_and_readable_by_skopeo(
         manifest = json.loads(raw)
         assert manifest["artifactType"] == "application/vnd.ebpf-hub.package.v1"
         assert manifest["annotations"]["org.opencontainers.image.version"] == version
-        assert entry["size"] > sum(layer["size"] for layer in manifest["layers"])
+        # An image index: one manifest per architecture the package is built for.
+        assert manifest["mediaType"] == "application/vnd.oci.image.index.v1+json"
+        assert [m["platform"]["architecture"] for m in manifest["manifests"]] == ["amd64", "arm64"]
+        assert entry["size"] > sum(child["size"] for child in manifest["manifests"])
         reference = parse_reference(f"{namespace}/{name}:{version}")
         verify(open_store(reference, insecure=True), reference.name, entry["digest"], public)
 

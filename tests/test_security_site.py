@@ -353,7 +353,7 @@ def test_no_payload_runs_on_any_page_and_markdown_still_renders(
     page = visitor.page
     _assert_inert(visitor, site.url + "packages/hostile-git/")
     # An element the description leaves open holds none of the details of the package.
-    for anchor in ("#versions", "#permissions", "#source"):
+    for anchor in ("#versions", "#permissions", "#facts"):
         assert page.locator(anchor).evaluate("h => h.closest('details') === null"), anchor
     for path in (f"categories/{CATEGORY}/", "", "packages/hostile/"):
         _assert_inert(visitor, site.url + path)
@@ -382,7 +382,7 @@ def test_no_payload_runs_on_any_page_and_markdown_still_renders(
     code = article.locator(".highlight pre code", has_text="def handler")
     assert code.locator("span.k", has_text="def").count() == 1
     assert article.locator('img[src="https://images.example.org/logo.png"]').count() == 1
-    assert article.locator("h3#example").count() == 1  # the README's ##, a level down
+    assert article.locator("h3#readme-example").count() == 1  # the README's ##, a level down
     # Material's script runs: it gave each code block its copy button.
     assert article.locator(".highlight button.md-code__button").count() >= 3
 

@@ -153,14 +153,16 @@ def test_search_finds_a_package_and_its_page_shows_install_and_versions(
     commands = page.locator("#install ~ div.highlight").all_inner_texts()
     assert f"ebpf-hub install {SEED}" in commands[0]
     assert f"ebpf-hub run {SEED}" in commands[0]
-    assert f"oras pull {load_config(REPO).registry}/{SEED}@{DIGEST}" in commands[1]
+    registry = load_config(REPO).registry
+    assert f"oras pull --platform linux/amd64 {registry}/{SEED}@{DIGEST}" in commands[1]
     row = page.locator('xpath=//h2[@id="versions"]/following::table[1]/tbody/tr[1]')
     cells = row.locator("td").all_inner_texts()
     assert cells[0] == "1.0.0" and cells[1] == seed.versions[0].created
-    assert cells[2].startswith(DIGEST[:19]) and cells[2].endswith("…")
+    assert cells[2] == "20.0 KiB"
+    assert cells[3].startswith(DIGEST[:19]) and cells[3].endswith("…")
     assert row.locator("code").get_attribute("title") == DIGEST
     assert row.locator("button.hub-copy").get_attribute("data-clipboard-text") == DIGEST
-    assert "latest" in cells[3]
+    assert "latest" in cells[4]
     for category in seed.categories:
         assert page.locator("nav.md-tags a", has_text=category).count() == 1
     page.screenshot(path=str(SCREENSHOTS / f"package-{SEED}.png"), full_page=True)
@@ -201,7 +203,7 @@ def test_home_page_counts_categories_and_lists_recent_packages(
     assert set(recent.all_inner_texts()) <= {p.name for p in real_packages}
 
     # The hero's search box opens Material's search, focused.
-    page.locator("label.hub-hero__search").click()
+    page.locator("button.hub-hero__search").click()
     page.keyboard.type(KEYWORD, delay=20)
     page.locator(f'a.md-search-result__link[href*="/packages/{SEED}/?"]').first.wait_for()
 
@@ -475,10 +477,10 @@ def test_package_pages_show_yanked_versions_danger_and_text_as_typed(tmp_path: P
     assert "<script>alert" not in page
     assert page.count('id="versions"') == 1
     assert page.index('id="about"') < page.index('id="versions"')
-    assert 'hub-badge__key">latest</span><span class="hub-badge__value">1.0.0<' in page
+    assert "<dt>Latest</dt><dd>1.0.0</dd>" in page
     assert '<span class="hub-chip hub-chip--yanked">yanked</span> Breaks on arm64' in page
     assert 'class="admonition danger"' in page and "<code>bpf_send_signal</code>" in page
-    assert f"oras pull ghcr.io/ebpf-hub/packages/risky@{DIGEST}" in page
+    assert f"oras pull --platform linux/amd64 ghcr.io/ebpf-hub/packages/risky@{DIGEST}" in page
     assert "<code>target_pid</code>" in page
 
     gone = (out / "packages/withdrawn/index.html").read_text()
@@ -494,6 +496,7 @@ def test_in_repo_readme_is_embedded_below_the_package_details(site: Served) -> N
     assert "\n## Example output\n" in readme and "\n# in another shell:\n" in readme
     page = (site.root / f"packages/{SEED}/index.html").read_text()
     assert page.count("<h1") == 1
-    assert page.index('id="source"') < page.index('id="readme"') < page.index('id="example-output"')
-    assert '<h3 id="example-output">' in page
+    assert page.index('id="output"') < page.index('id="readme"')
+    assert page.index('id="readme"') < page.index('id="readme-example-output"')
+    assert '<h3 id="readme-example-output">' in page
     assert "# in another shell:" in page  # a comment in a code block, not a heading

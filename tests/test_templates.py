@@ -30,7 +30,7 @@ import yaml
 from ebpf_hub.cli import main
 from ebpf_hub.develop.gitsource import https_url
 from ebpf_hub.develop.scaffold import USERSPACES, kinds
-from hubrepo import REPO, git
+from hubrepo import REPO, describe_package, git
 from registry import RegistryServer
 
 pytestmark = pytest.mark.root
@@ -545,6 +545,7 @@ def test_a_new_author_ships_a_package(
     ]
     assert main(publish) == 1
     assert "not in a git repository" in capsys.readouterr().err
+    describe_package(directory, f"What the {kind} package of a new author shows")
     head = commit(directory)
     assert main([*publish, "--json"]) == 0
     pushed = json.loads(capsys.readouterr().out)
@@ -679,6 +680,7 @@ def test_submit_adds_a_version_and_keeps_the_published_ones(
     directory = tmp_path / name
     assert main(["init", str(directory), "--template", "tp_btf"]) == 0
     manifest = directory / "ebpf-hub.yaml"
+    describe_package(directory, "Process exits as bob sees them")
     first = commit(directory, owner="bob")
     git(directory, "update-ref", "refs/remotes/origin/main", first)  # as if pushed
     assert main(["submit", str(directory), "--hub-root", str(hub)]) == 0

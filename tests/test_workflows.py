@@ -47,8 +47,9 @@ def lint(directory: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_hub_has_its_two_workflows() -> None:
-    assert [path.name for path in WORKFLOW_FILES] == ["publish.yml", "validate.yml"]
+def test_the_hub_has_its_three_workflows() -> None:
+    names = [path.name for path in WORKFLOW_FILES]
+    assert names == ["publish.yml", "release.yml", "validate.yml"]
 
 
 def test_actionlint_and_zizmor_find_nothing() -> None:

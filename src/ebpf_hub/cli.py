@@ -17,20 +17,37 @@ from ebpf_hub import __version__
 from ebpf_hub.client.console import say, show_json_line, silence
 from ebpf_hub.commands import (
     build,
+    bundle,
     client,
     completion,
     develop,
     index,
     matrix,
+    policy,
     publish,
     run,
     site,
     trust,
+    verify,
 )
 from ebpf_hub.errors import HubError
 from ebpf_hub.safetext import clip
 
-COMMAND_GROUPS = (index, build, publish, client, run, matrix, develop, site, completion, trust)
+COMMAND_GROUPS = (
+    index,
+    build,
+    publish,
+    client,
+    bundle,
+    policy,
+    run,
+    matrix,
+    develop,
+    site,
+    completion,
+    trust,
+    verify,
+)
 START_UP_GC_THRESHOLD = 20_000  # allocations between young-generation collections (default 700)
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool ended by SIGPIPE (`yes | head`)
 USAGE_ERROR_LIMIT = 400  # characters of an argument error; the longest of ours is ~250

@@ -12,18 +12,16 @@ from pathlib import Path
 from typing import Final
 
 from ._json import NOT_JSON, JsonMixin
-from .btf import Btf, BtfDatasec, BtfPtr, BtfVar
+from .btf import Btf
 from .elf import ElfObject, read_elf
 from .errors import ObjectError
+from .eventtype import event_type
 from .layout import Layout, build_layout
 from .maps import MapInfo, find_maps
 from .objcalls import read_calls
 from .params import Parameter, find_parameters
 from .programs import ProgramInfo
 
-# The event convention of ebpf_hub.h: EBPF_HUB_EVENT(type) declares this pointer variable.
-EVENT_SECTION: Final = ".ebpf_hub"
-EVENT_VARIABLE: Final = "__ebpf_hub_event"
 _LICENSE_SECTION: Final = "license"
 
 
@@ -31,7 +29,8 @@ _LICENSE_SECTION: Final = "license"
 class ObjectInfo(JsonMixin):
     """Everything the hub needs to know about one object.
 
-    ``event`` is the layout of the type named with EBPF_HUB_EVENT (None without one);
+    ``event`` is the layout of the `events` map's records (:mod:`.eventtype` says how it is
+    found; None when the object has no such map or nothing names its type);
     ``btf`` stays available, outside the JSON form, to decode events and map values.
     ``helpers`` and ``kfuncs`` are what any function of the object calls, reached by a
     program's call graph or not, and ``kernel_variables`` the ``__ksym`` variables it
@@ -70,12 +69,13 @@ def _inspect(data: bytes) -> ObjectInfo:
     if btf_section is None:
         raise ObjectError("no BTF (.BTF section): compile with clang -g, strip with llvm-strip -g")
     btf = Btf(btf_section.data)
-    event_type_id = _event_type(btf)
+    maps = find_maps(elf, btf)
+    event_type_id = event_type(btf, maps)
     calls = read_calls(elf, lambda: btf)
     return ObjectInfo(
         license=_license(elf),
         programs=calls.programs,
-        maps=find_maps(elf, btf),
+        maps=maps,
         parameters=find_parameters(elf, btf),
         event=None if event_type_id is None else build_layout(btf, event_type_id),
         event_type_id=event_type_id,
@@ -89,16 +89,3 @@ def _inspect(data: bytes) -> ObjectInfo:
 def _license(elf: ElfObject) -> str | None:
     section = elf.section(_LICENSE_SECTION)
     return section.data.partition(b"\0")[0].decode("utf-8", "replace") if section else None
-
-
-def _event_type(btf: Btf) -> int | None:
-    """The type id EBPF_HUB_EVENT points at, if the object uses the convention."""
-    datasec = btf.find(EVENT_SECTION, BtfDatasec)
-    for secinfo in datasec.vars if datasec else ():
-        var = btf[secinfo.type]
-        if isinstance(var, BtfVar) and var.name == EVENT_VARIABLE:
-            pointer = btf[btf.resolve(var.type)]
-            if not isinstance(pointer, BtfPtr):
-                raise ObjectError(f"{EVENT_VARIABLE} is not a pointer: use EBPF_HUB_EVENT(type)")
-            return pointer.type
-    return None

@@ -11,8 +11,10 @@ an `fexit` one, and a program whose return value is a packet verdict needs `drop
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from ebpf_hub.bpfobj.capabilities import Danger, dangers, undeclared
+from ebpf_hub.bpfobj.eventtype import event_map
 from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.bpfobj.kinds import hook_kind
 from ebpf_hub.errors import HubError
@@ -47,6 +49,12 @@ def mismatches(package: Package, objects: Sequence[tuple[str, ObjectInfo]]) -> I
                 yield _undeclared_call(f"{file}: {outside}", danger)
     for name in sorted(set(declared) - found):
         yield f"program {name!r} is declared but no object holds it"
+    events = package.output is not None and package.output.events
+    if events and not any(event_map(info.maps) for _, info in objects):
+        yield (
+            "output.events is declared but no object has an `events` map "
+            "(a ring buffer or a perf event array)"
+        )
 
 
 def _undeclared_hook(where: str, section: str, permissions: Permissions) -> Iterator[str]:
@@ -70,12 +78,13 @@ def _undeclared_call(where: str, danger: Danger) -> str:
 
 
 def check_declarations(
-    package: Package, label: str, objects: Sequence[tuple[str, ObjectInfo]]
+    package: Package, label: str, objects: Sequence[tuple[str, ObjectInfo]], metadata: Path
 ) -> None:
-    """Raise UndeclaredError listing every mismatch, so one build shows them all."""
+    """Raise UndeclaredError listing every mismatch, so one build shows them all; `metadata`
+    is the file that declares them (an index entry, a package directory's manifest)."""
     problems = list(mismatches(package, objects))
     if problems:
         raise UndeclaredError(
             f"{label}: the object does not match the package metadata: {'; '.join(problems)} "
-            f"(declare it in index/packages/{package.name}.yaml, or remove it from the code)"
+            f"(declare it in {metadata}, or remove it from the code)"
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ebpf_hub.bpfobj.inspect import ObjectInfo
-from ebpf_hub.build.toolchain import BASE_FLAGS, TARGET_ARCH, Toolchain
+from ebpf_hub.build.toolchain import Toolchain, recorded_flags
 from ebpf_hub.model.artifact import ArtifactConfig, BuildInfo, ObjectEntry
 from ebpf_hub.model.package import Package, Version
 
@@ -19,9 +19,10 @@ def artifact_config(
 ) -> ArtifactConfig:
     build = BuildInfo(
         compiler=tools.clang_version,
-        flags=(*BASE_FLAGS, f"-D__TARGET_ARCH_{TARGET_ARCH[tools.arch]}"),
+        flags=recorded_flags(tools.arch, package.compile),
         arch=tools.arch,
         vmlinux_btf_sha256=tools.vmlinux_btf_sha256,
+        vmlinux_source=tools.vmlinux_source,
     )
     entries = tuple(ObjectEntry(file, info.to_json()) for file, info in objects)
     return ArtifactConfig.describe(package, version, entries, build)

@@ -39,6 +39,7 @@ from ebpf_hub.oci.digest import check_digest, file_digest, is_digest
 from ebpf_hub.oci.errors import IntegrityError, OCIError
 from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.manifest import OCI_MANIFEST, Descriptor, FetchedManifest
+from ebpf_hub.oci.referrers import ReferrersAPI
 from ebpf_hub.oci.store import Store
 from ebpf_hub.paths import cache_dir
 from ebpf_hub.privatedir import private_dir
@@ -275,6 +276,12 @@ class CachingStore:
     def put_blob(self, descriptor: Descriptor, source: Path | bytes) -> bool:
         """Refused: this store only reads (it is part of the Store protocol)."""
         raise OCIError(f"{self.name}: the client's cache view is read-only")
+
+    def referrers(self, digest: str) -> bytes | None:
+        """The remote's referrers API answer, if it has the API (never cached: the list
+        grows; what it lists is fetched by digest, through the cache)."""
+        remote = self.remote
+        return remote.referrers(digest) if isinstance(remote, ReferrersAPI) else None
 
     def list_tags(self) -> list[str]:
         """The remote's tags."""

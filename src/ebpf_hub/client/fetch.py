@@ -1,10 +1,11 @@
 """Fetching one artifact by digest, verified, into a directory: what `install` and `pull` share.
 
 In order: the manifest (its bytes must hash to the digest the index pins), the signature
-(cosign format, against the configured public key, naming the repository the publisher
-signed), the manifest's media types, file names and total size, every blob's digest and size,
-and last, for a hub package, that the artifact says it is the package and version the hub
-said. Nothing large is downloaded before the signature checked out.
+(either of cosign's forms, against the configured public key, naming the repository the
+publisher signed and, for a hub package, no other package or version), the manifest's
+media types, file names and total size, every blob's digest and size, and last, for a hub
+package, that the artifact says it is the package and version the hub said. Nothing large is
+downloaded before the signature checked out.
 Everything goes through the blob cache, so whatever was verified once is reused offline;
 only what a verified signature covers enters it (`CachingStore.trust`), so a tampered or
 unsigned artifact leaves nothing behind for the next install to find.
@@ -14,7 +15,7 @@ Nothing reaches the output directory unless all of it checked out.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -28,12 +29,13 @@ from ebpf_hub.model.artifact import ArtifactConfig
 from ebpf_hub.oci.artifact import PulledArtifact, read_artifact
 from ebpf_hub.oci.errors import IntegrityError, NotFoundError, SignatureError
 from ebpf_hub.oci.hosts import plain_http_allowed
+from ebpf_hub.oci.imageindex import Platform, platform_manifest
 from ebpf_hub.oci.keychain import Keychain
 from ebpf_hub.oci.keys import load_public_key
 from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.reference import LayoutReference, Reference
 from ebpf_hub.oci.registry import RegistryStore
-from ebpf_hub.oci.signing import verify
+from ebpf_hub.oci.signing import Claims, VerifiedSignature, verify
 from ebpf_hub.oci.store import Store
 
 MIB = 1024 * 1024
@@ -63,6 +65,8 @@ class Fetched:
     artifact: PulledArtifact
     config: ArtifactConfig  # the artifact's config, checked
     verified: bool
+    signature: VerifiedSignature | None = None  # the signature that verified
+    manifest: str | None = None  # the package manifest read: the index's entry, or the digest
 
 
 def fetch(
@@ -74,29 +78,38 @@ def fetch(
     allow_unsigned: bool,
     expect: tuple[str, str] | None = None,
     max_size: int = MAX_ARTIFACT_SIZE,
+    platform: Platform | None = None,
 ) -> Fetched:
     """Verify the artifact `digest` of `source` and write its files into `out_dir`.
 
     `expect` is the (name, version) the artifact's config must carry. `out_dir` must not
-    exist or be empty; it receives every file at once, or nothing.
+    exist or be empty; it receives every file at once, or nothing. When `digest` is an image
+    index (one manifest per architecture), the manifest of `platform` (default: this
+    machine's) is read, by the digest the verified index lists for it.
     """
     where = source.pinned(digest)
     remote = partial(open_remote, source, settings)  # opened on the first cache miss only
     with CachingStore(BlobCache(), source.location.name, remote) as view:
         view.get_manifest(digest)  # first, so that a digest the registry lacks says so plainly
-        verified = _check_signature(
+        signature = _check_signature(
             view,
             identity=source.identity,
             digest=digest,
             where=where,
             settings=settings,
             allow_unsigned=allow_unsigned,
+            expect=None if expect is None else Claims(*expect),
         )
-        if verified:
+        if signature is not None:
             view.trust()
-        artifact = read_artifact(view, where, digest, out_dir, max_size)
+        chosen = platform_manifest(view, digest, platform, where)
+        manifest = digest if chosen is None else chosen.descriptor.digest
+        # The artifact is known by the digest pinned and signed (the index's, if it is one).
+        artifact = replace(read_artifact(view, where, manifest, out_dir, max_size), digest=digest)
     try:
         config = ArtifactConfig.read(artifact.config, f"{where} config")
+        if chosen is not None:
+            _check_platform(config, chosen.platform, where)
     except HubError:
         shutil.rmtree(out_dir, ignore_errors=True)
         raise
@@ -109,7 +122,17 @@ def fetch(
                 "says; the hub index and the registry disagree, do not use it (report it to "
                 "the hub)"
             )
-    return Fetched(artifact, config, verified)
+    return Fetched(artifact, config, signature is not None, signature, manifest)
+
+
+def _check_platform(config: ArtifactConfig, listed: Platform, where: str) -> None:
+    """Refuse a manifest listed for one platform whose objects were built for another."""
+    built = Platform.of_arch(config.build.arch)
+    if built != listed:
+        raise IntegrityError(
+            f"{where} lists a {built} build as its {listed} one; do not use it "
+            "(report it to the publisher)"
+        )
 
 
 def resolve_tag(settings: Settings, source: Source, tag: str) -> str:
@@ -154,8 +177,9 @@ def _check_signature(
     where: str,
     settings: Settings,
     allow_unsigned: bool,
-) -> bool:
-    """True if a signature verifies; False if the trust policy lets it through without one."""
+    expect: Claims | None,
+) -> VerifiedSignature | None:
+    """The signature that verifies; None if the trust policy lets it through without one."""
     if settings.public_key is None:
         if not allow_unsigned:
             raise HubError(
@@ -164,29 +188,34 @@ def _check_signature(
                 "or --allow-unsigned to skip verification",
             )
         warn(f"{where} is not verified: no public key is configured (--allow-unsigned)")
-        return False
+        return None
     key = load_public_key(settings.public_key)
     try:
-        _verify(view, identity, digest, key)
+        return _verify(view, identity, digest, key, expect)
     except SignatureError as exc:
         if allow_unsigned or not settings.require_signatures:
             warn(f"{exc}; using it unverified, as --allow-unsigned (or require_signatures) allows")
-            return False
+            return None
         raise SignatureError(
             f"{exc}; refusing it: check --public-key / {PUBLIC_KEY_ENV} (the hub's key), or "
             "pass --allow-unsigned to accept it anyway"
         ) from None
-    return True
 
 
-def _verify(view: CachingStore, identity: str, digest: str, key: ec.EllipticCurvePublicKey) -> None:
+def _verify(
+    view: CachingStore,
+    identity: str,
+    digest: str,
+    key: ec.EllipticCurvePublicKey,
+    expect: Claims | None,
+) -> VerifiedSignature:
     """`verify`, asked again of the registry if a cached signature did not verify.
 
     The cached signature manifest may predate a re-signing with a new key.
     """
     try:
-        verify(view, identity, digest, key)
+        return verify(view, identity, digest, key, expect)
     except SignatureError:
         if not view.refresh_tags():
             raise
-        verify(view, identity, digest, key)
+        return verify(view, identity, digest, key, expect)

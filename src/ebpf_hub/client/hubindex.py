@@ -74,11 +74,18 @@ class HubIndex:
     `client` is the command's HTTP client, shared with its registries; without one the index
     opens its own, from `settings`, and closes it with itself. An `offline` index never asks
     the hub: it reads a local hub in place and an HTTP(S) one from the cache alone, for what
-    must answer at once whatever the network does (`list`, shell completion).
+    must answer at once whatever the network does (`list`, shell completion). A `mirror` (the
+    hub's files an offline bundle carries, `ebpf_hub.client.bundle`) is read instead of the
+    hub, and only through the hub's signed index.
     """
 
     def __init__(
-        self, settings: Settings, client: Client | None = None, *, offline: bool = False
+        self,
+        settings: Settings,
+        client: Client | None = None,
+        *,
+        offline: bool = False,
+        mirror: Path | None = None,
     ) -> None:
         self.settings = settings
         self._base = settings.hub_url if settings.hub_url.endswith("/") else settings.hub_url + "/"
@@ -92,6 +99,7 @@ class HubIndex:
         self._offline = offline
         self._signed: TrustedIndex | None = None
         self._signed_checked = False
+        self._mirror = mirror
 
     def __enter__(self) -> HubIndex:
         return self
@@ -164,6 +172,19 @@ class HubIndex:
             self._documents[relative] = data
         return self._documents[relative]
 
+    def trusted(self) -> TrustedIndex:
+        """The hub's TUF-verified index; refused when no root is installed for the hub."""
+        signed = self._signed_index()
+        if signed is None:
+            raise self._no_root()
+        return signed
+
+    def _no_root(self) -> HubError:
+        return HubError(
+            f"no trusted root for the hub at {self._base}: its index is not verified",
+            hint="install the hub's root.json with `ebpf-hub trust install-root FILE`",
+        )
+
     def _signed_index(self) -> TrustedIndex | None:
         """The hub's TUF-verified index when a root is installed for it, else None; python-tuf
         is imported only then."""
@@ -171,13 +192,20 @@ class HubIndex:
             self._signed_checked = True
             hub = self._local if self._local is not None else self._base
             root = installed_root(hub)
+            if root is None and self._mirror is not None:
+                raise self._no_root()  # a mirror is only ever read verified
             if root is not None:
                 from ebpf_hub.trust.client import TrustedIndex
 
                 if self._client is None:
                     self._client = self.settings.http_client()
                 self._signed = TrustedIndex(
-                    hub, self._client, root=root, notice=self._notice, offline=self._offline
+                    hub,
+                    self._client,
+                    root=root,
+                    notice=self._notice,
+                    offline=self._offline,
+                    mirror=self._mirror,
                 )
         return self._signed
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +35,8 @@ from ebpf_hub.client.installed import (
     version_dir,
     write_record,
 )
+from ebpf_hub.client.matrixgate import matrix_gate
+from ebpf_hub.client.policy import Candidate, enforce
 from ebpf_hub.client.resolve import parse_spec, resolve
 from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
@@ -48,6 +50,8 @@ from ebpf_hub.safetext import quote
 if TYPE_CHECKING:
     from ebpf_hub.client.fetch import Fetched, Source
     from ebpf_hub.model.index import IndexVersion
+    from ebpf_hub.oci.imageindex import Platform
+    from ebpf_hub.oci.reference import Reference
 
 LOCK_TIMEOUT = 600.0  # seconds to wait for another client working on the same package
 
@@ -74,30 +78,39 @@ class Upgrade:
         return self.entry.version if self.entry else None
 
 
-def install(settings: Settings, text: str, *, allow_unsigned: bool = False) -> Installed:
-    """Install `NAME[@VERSION]`: the newest release, a line (`@1.2`) or an exact version."""
+def install(
+    settings: Settings, text: str, *, allow_unsigned: bool = False, ignore_matrix: bool = False
+) -> Installed:
+    """Install `NAME[@VERSION]`: the newest release, a line (`@1.2`) or an exact version;
+    refused on a kernel where the hub's matrix saw that version fail, unless `ignore_matrix`."""
     name, spec = parse_spec(text)
     with HubIndex(settings) as hub:
         package = hub.package(name)
     resolution = resolve(package, spec)
     if resolution.warning:
         warn(resolution.warning)
+    chosen = resolution.version
+    matrix_gate(f"{name} {chosen.version}", chosen.matrix, ignore_matrix)
     line = spec.line if spec is not None else None
     return _install_version(settings, name, resolution.version, line, allow_unsigned)
 
 
 def ensure_installed(
-    settings: Settings, text: str, allow_unsigned: bool = False
+    settings: Settings, text: str, allow_unsigned: bool = False, ignore_matrix: bool = False
 ) -> InstalledPackage:
     """The installed package `NAME[@VERSION]` names, installing it first if needed.
 
-    An installed version that satisfies the spec is used as it is, with no network at all.
+    An installed version that satisfies the spec is used as it is, with no network at all,
+    and checked against the kernel matrix recorded when it was installed.
     """
     name, spec = parse_spec(text)
     current = _current(name)
     if current is not None and (spec is None or spec.matches(current.version)):
+        matrix_gate(f"{name} {current.version}", current.matrix, ignore_matrix)
         return current
-    return install(settings, text, allow_unsigned=allow_unsigned).package
+    return install(
+        settings, text, allow_unsigned=allow_unsigned, ignore_matrix=ignore_matrix
+    ).package
 
 
 def plan_upgrades(settings: Settings, names: list[str]) -> list[Upgrade]:
@@ -120,11 +133,15 @@ def plan_upgrades(settings: Settings, names: list[str]) -> list[Upgrade]:
     return plans
 
 
-def apply_upgrade(settings: Settings, plan: Upgrade, *, allow_unsigned: bool = False) -> Installed:
-    """Install the version `plan` chose, keeping the installed line."""
+def apply_upgrade(
+    settings: Settings, plan: Upgrade, *, allow_unsigned: bool = False, ignore_matrix: bool = False
+) -> Installed:
+    """Install the version `plan` chose, keeping the installed line; refused, as `install`
+    is, on a kernel where the hub's matrix saw that version fail, unless `ignore_matrix`."""
     if plan.entry is None:
         return Installed(plan.current, changed=False)
     current = plan.current
+    matrix_gate(f"{current.name} {plan.entry.version}", plan.entry.matrix, ignore_matrix)
     return _install_version(settings, current.name, plan.entry, current.spec, allow_unsigned)
 
 
@@ -138,7 +155,7 @@ def preview_upgrade(
     if plan.entry is None:
         raise HubError(f"{plan.current.name} has no newer version to preview")
     with tempfile.TemporaryDirectory(prefix="ebpf-hub-preview-") as work:
-        fetched = _fetch_version(
+        fetched = fetch_version(
             settings, plan.current.name, plan.entry, Path(work) / "files", allow_unsigned
         )
         yield object_files(fetched.artifact.files)
@@ -154,12 +171,20 @@ def remove(name: str) -> InstalledPackage | None:
     return current
 
 
-def pull(settings: Settings, text: str, out_dir: Path, *, allow_unsigned: bool = False) -> Fetched:
+def pull(
+    settings: Settings,
+    text: str,
+    out_dir: Path,
+    *,
+    allow_unsigned: bool = False,
+    platform: Platform | None = None,
+) -> Fetched:
     """Fetch an artifact, verified as install does, into `out_dir` (which must be empty).
 
     `text` is a reference by tag or digest (`HOST/NS/NAME:TAG`, `...@sha256:HEX`,
     `oci:DIR:TAG`), whose signature must name that repository; or `NAME[@VERSION]`,
-    resolved through the hub like `install`.
+    resolved through the hub like `install`. `platform` picks another architecture's build
+    than this machine's (`pull --platform linux/arm64`).
     """
     from ebpf_hub.client.fetch import Source, fetch, resolve_tag
     from ebpf_hub.oci.reference import LAYOUT_PREFIX, parse_reference
@@ -168,7 +193,7 @@ def pull(settings: Settings, text: str, out_dir: Path, *, allow_unsigned: bool =
         name, spec = parse_spec(text)
         with HubIndex(settings) as hub:
             entry = resolve(hub.package(name), spec).version
-        return _fetch_version(settings, name, entry, out_dir, allow_unsigned)
+        return fetch_version(settings, name, entry, out_dir, allow_unsigned, platform=platform)
     reference = parse_reference(text)
     source = Source(reference, reference.name)
     if reference.digest is not None:
@@ -177,7 +202,9 @@ def pull(settings: Settings, text: str, out_dir: Path, *, allow_unsigned: bool =
         digest = resolve_tag(settings, source, reference.tag)
     else:
         raise HubError(f"{quote(text)} names no version", hint="add :TAG or @sha256:DIGEST")
-    return fetch(settings, source, digest, out_dir, allow_unsigned=allow_unsigned)
+    return fetch(
+        settings, source, digest, out_dir, allow_unsigned=allow_unsigned, platform=platform
+    )
 
 
 def hub_source(settings: Settings, name: str, entry: IndexVersion) -> Source:
@@ -221,20 +248,30 @@ def package_lock(name: str) -> Iterator[None]:
         ) from None
 
 
-def _fetch_version(
-    settings: Settings, name: str, entry: IndexVersion, out_dir: Path, allow_unsigned: bool
+def fetch_version(
+    settings: Settings,
+    name: str,
+    entry: IndexVersion,
+    out_dir: Path,
+    allow_unsigned: bool,
+    *,
+    location: Reference | None = None,
+    platform: Platform | None = None,
 ) -> Fetched:
-    """The hub's version `entry` of `name`, fetched by its pinned digest and verified."""
-    from ebpf_hub.client.fetch import fetch
+    """The hub's version `entry` of `name`, fetched by its pinned digest and verified; from
+    `location` (an offline bundle's layout) instead of the registry if given."""
+    from ebpf_hub.client.fetch import Source, fetch
 
+    source = hub_source(settings, name, entry)
     return fetch(
         settings,
-        hub_source(settings, name, entry),
+        source if location is None else Source(location, source.identity),
         _published_digest(name, entry),
         out_dir,
         allow_unsigned=allow_unsigned,
         expect=(name, entry.version),
         max_size=_size_limit(entry),
+        platform=platform,
     )
 
 
@@ -245,13 +282,17 @@ def _install_version(
 
     digest = _published_digest(name, entry)
     source = hub_source(settings, name, entry)
+    candidate = Candidate(name, entry.version, source.location.name, digest)
+    enforce(candidate)  # the policy's package, registry and digest rules: before any download
     with package_lock(name):
         current = _current(name)
         if current is not None and current.digest == digest:
             return Installed(current, changed=False)
         content = version_dir(name, check_digest(digest))
         try:
-            fetched = _fetch_version(settings, name, entry, content, allow_unsigned)
+            fetched = fetch_version(settings, name, entry, content, allow_unsigned)
+            signed = replace(candidate, signed=fetched.verified)
+            enforce(signed, object_files(fetched.artifact.files))  # and what it can do
             installed = write_record(
                 content,
                 fetched.config,
@@ -263,6 +304,7 @@ def _install_version(
                 reference=source.pinned(digest),
                 verified=fetched.verified,
                 spec=line,
+                matrix=[v.to_json() for v in entry.matrix] if entry.matrix is not None else None,
             )
         except BaseException:
             sweep(name, keep=current.path.name if current is not None else None)

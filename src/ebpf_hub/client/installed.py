@@ -27,6 +27,7 @@ from typing import Any
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import open_regular, remove_entry, sync_files, write_atomic
 from ebpf_hub.model.artifact import ArtifactConfig
+from ebpf_hub.model.matrix import KernelVerdict
 from ebpf_hub.paths import data_dir
 from ebpf_hub.privatedir import open_private_dir
 
@@ -51,6 +52,7 @@ class InstalledPackage:
     reference: str  # where it was pulled from, pinned by digest
     verified: bool  # False only when installed with --allow-unsigned (or policy) unverified
     spec: str | None = None  # the line asked for (`1`, `1.2`), kept by `upgrade`
+    matrix: tuple[KernelVerdict, ...] | None = None  # the index's kernel matrix, if tested
 
     @property
     def objects(self) -> list[Path]:
@@ -213,6 +215,8 @@ def _parse(record: Path, raw: bytes) -> InstalledPackage:
         raise damaged
     try:
         config = ArtifactConfig.from_json(data["config"])  # checked when it was pulled
+        matrix = data.get("matrix")
+        verdicts = tuple(map(KernelVerdict.from_json, matrix)) if matrix is not None else None
     except (AttributeError, KeyError, TypeError, ValueError):
         raise damaged from None
     return InstalledPackage(
@@ -226,6 +230,7 @@ def _parse(record: Path, raw: bytes) -> InstalledPackage:
         reference=str(data.get("reference", "")),
         verified=bool(data.get("verified", False)),
         spec=data.get("spec"),
+        matrix=verdicts,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 from pathlib import Path
 
 from ebpf_hub.client.console import say
@@ -16,7 +17,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     if is_package_dir(args.package):
         return cmd_build_dir(args)
-    from ebpf_hub.build.package import build_version
+    from ebpf_hub.build.platforms import build_platforms
     from ebpf_hub.publish.select import package_targets, select_targets
 
     config = hub_config(args)
@@ -38,19 +39,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     out = Path(args.out or "build/objects")
     results = []
     for target in targets:
-        built = build_version(config.root, target.package, target.version, out / target.label)
+        builds = build_platforms(config.root, target.package, target.version, out / target.label)
         if args.load_test:
             from ebpf_hub.run.smoke import load_test
 
-            load_test(target.label, built.files)
+            for built in builds:
+                if built.config.build.arch == platform.machine():  # this kernel loads them
+                    load_test(target.label, built.files)
+        files = [f for built in builds for f in built.files]
         results.append(
             {
                 "package": target.package.name,
                 "version": target.version.version,
-                "files": [str(f) for f in built.files],
+                "files": [str(f) for f in files],
             }
         )
-        say(f"built {target.label}: {', '.join(f.name for f in built.files)}")
+        arches = ", ".join(built.config.build.arch for built in builds)
+        say(f"built {target.label} ({arches}): {', '.join(f.name for f in builds[0].files)}")
     if args.json:
         print(json.dumps(results, indent=2))
     if not targets:

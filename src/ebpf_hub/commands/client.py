@@ -97,7 +97,12 @@ def cmd_install(args: argparse.Namespace) -> int:
     from ebpf_hub.bpfobj.capabilities import actions, object_capabilities
     from ebpf_hub.client.install import install
 
-    outcome = install(settings_from(args), args.package, allow_unsigned=args.allow_unsigned)
+    outcome = install(
+        settings_from(args),
+        args.package,
+        allow_unsigned=args.allow_unsigned,
+        ignore_matrix=args.ignore_matrix,
+    )
     package = outcome.package
     if outcome.changed:
         say(f"installed {package.name} {package.version} ({_short(package.digest)})")
@@ -175,7 +180,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         gained: tuple[Danger, ...] = ()
         if plan.target is not None:
             try:
-                gained = _upgrade(settings, plan, args.dry_run, args.allow_unsigned)
+                gained = _upgrade(settings, plan, args)
                 done = not args.dry_run
             except HubError as exc:
                 error = str(exc)
@@ -214,9 +219,17 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_pull(args: argparse.Namespace) -> int:
     from ebpf_hub.client.install import pull
+    from ebpf_hub.oci.imageindex import Platform
 
     out = Path(args.out)
-    fetched = pull(settings_from(args), args.reference, out, allow_unsigned=args.allow_unsigned)
+    platform = Platform.parse(args.platform) if args.platform else None
+    fetched = pull(
+        settings_from(args),
+        args.reference,
+        out,
+        allow_unsigned=args.allow_unsigned,
+        platform=platform,
+    )
     artifact = fetched.artifact
     say(
         f"pulled {args.reference} ({_short(artifact.digest)}) into {out}: "
@@ -228,6 +241,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
                 "reference": args.reference,
                 "digest": artifact.digest,
                 "verified": fetched.verified,
+                "arch": fetched.config.build.arch,
                 "files": [str(path) for path in artifact.files],
                 "config": fetched.config.to_json(),
             }
@@ -361,6 +375,15 @@ def add_client_options(
     sub.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
 
 
+def add_ignore_matrix(sub: argparse.ArgumentParser) -> None:
+    """--ignore-matrix, for the commands the kernel matrix may refuse (install, run)."""
+    sub.add_argument(
+        "--ignore-matrix",
+        action="store_true",
+        help="go ahead on a kernel where the hub's kernel matrix saw this version fail",
+    )
+
+
 # what `register` adds
 COMMANDS = ("search", "info", "install", "list", "outdated", "upgrade", "remove", "pull")
 EXIT_OUTDATED = 100  # as `dnf check-update`: 0 all up to date, 100 newer releases, 1 errors
@@ -404,6 +427,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "files installed atomically. Blobs are cached: a re-install needs no network.",
     )
     install.add_argument("package", metavar="NAME[@VERSION]")
+    add_ignore_matrix(install)
     add_client_options(install, registry=True, trust=True)
 
     listing = add_command(
@@ -441,6 +465,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     upgrade.add_argument("names", nargs="*", metavar="NAME")
     upgrade.add_argument("--dry-run", action="store_true", help="only print what would change")
+    add_ignore_matrix(upgrade)
     add_client_options(upgrade, registry=True, trust=True)
 
     remove = add_command(
@@ -459,10 +484,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "download an artifact, verified, into a directory",
         "Pull REF (HOST/NAMESPACE/NAME:TAG, ...@sha256:DIGEST, oci:DIR:TAG, or a hub package "
         "NAME[@VERSION]) into the empty or new directory DIR, verified as install verifies: "
-        "the signature must name REF's repository.",
+        "the signature must name REF's repository. A version built for several architectures "
+        "(an OCI image index) gives this machine's build, or --platform's.",
     )
     pull.add_argument("reference", metavar="REF")
     pull.add_argument("--out", required=True, metavar="DIR", help="directory to write")
+    pull.add_argument(
+        "--platform",
+        metavar="OS/ARCH",
+        help="the build of this platform (linux/amd64, linux/arm64); default: this machine's",
+    )
     add_client_options(pull, registry=True, trust=True)
 
 
@@ -507,6 +538,22 @@ def _describe(
             lines += [
                 f"  {p.name:<24} {p.type:<14} default {json.dumps(p.default)}" for p in parameters
             ]
+        lines += ["", *_matrix_lines(selected)]
+    return lines
+
+
+def _matrix_lines(selected: IndexVersion) -> list[str]:
+    """The kernel matrix of the selected version: a line per kernel, then this host's."""
+    from ebpf_hub.client.matrixgate import this_host
+
+    if selected.matrix is None:
+        return [f"kernel matrix: version {selected.version} was not tested on the hub's kernels"]
+    lines = [f"kernel matrix (version {selected.version}, booted under qemu):"]
+    for verdict in selected.matrix:
+        mark = {"pass": "pass", "fail": "FAIL", "skip": "partial"}[verdict.status]
+        reason = " / ".join(verdict.reason.splitlines())
+        lines.append(f"  {verdict.label:<14} {mark:<8} {verdict.release}  {reason}".rstrip())
+    lines.append(f"  {'this host':<14} {this_host(selected.matrix).sentence()}")
     return lines
 
 
@@ -549,20 +596,20 @@ def _permissions(permissions: Permissions, installed: InstalledPackage | None) -
     return "; ".join(parts)
 
 
-def _upgrade(
-    settings: Settings, plan: Upgrade, dry_run: bool, allow_unsigned: bool
-) -> tuple[Danger, ...]:
+def _upgrade(settings: Settings, plan: Upgrade, args: argparse.Namespace) -> tuple[Danger, ...]:
     """Upgrade (or, dry, only fetch) the version `plan` chose; what its objects can do that
     the installed ones could not, read from both sets of objects."""
     from ebpf_hub.bpfobj.capabilities import object_capabilities
     from ebpf_hub.client.install import apply_upgrade, preview_upgrade
 
     before = object_capabilities(plan.current.objects)
-    if dry_run:
-        with preview_upgrade(settings, plan, allow_unsigned=allow_unsigned) as objects:
+    if args.dry_run:
+        with preview_upgrade(settings, plan, allow_unsigned=args.allow_unsigned) as objects:
             after = object_capabilities(objects)
     else:
-        upgraded = apply_upgrade(settings, plan, allow_unsigned=allow_unsigned)
+        upgraded = apply_upgrade(
+            settings, plan, allow_unsigned=args.allow_unsigned, ignore_matrix=args.ignore_matrix
+        )
         after = object_capabilities(upgraded.package.objects)
     return after.gained(before)
 

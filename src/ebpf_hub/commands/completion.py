@@ -109,6 +109,7 @@ def installed_packages(**_: Any) -> Mapping[str, str]:
 COMPLETERS: dict[tuple[str, str], Completer] = {
     ("info", "package"): hub_packages,
     ("install", "package"): hub_packages,
+    ("export", "packages"): hub_packages,
     ("pull", "reference"): hub_packages,
     ("run", "target"): hub_packages,
     ("upgrade", "names"): installed_packages,

@@ -103,6 +103,8 @@ def cmd_init(args: argparse.Namespace) -> int:
             show(f"{'':<11} hooks: {', '.join(kind.sections)}; output: {kind.output}")
         show(f"user space (--userspace): {', '.join(USERSPACES)}")
         return 0
+    if args.origin:
+        return _init_from(args)
     if not args.directory or not args.template:
         raise HubError("pass DIR and --template KIND (ebpf-hub init --list shows the kinds)")
     directory = Path(args.directory)
@@ -112,6 +114,25 @@ def cmd_init(args: argparse.Namespace) -> int:
     say(
         f"created {len(written)} files in {directory}; next: ebpf-hub build {directory}, "
         f"then sudo ebpf-hub test {directory} (see {directory / 'README.md'})"
+    )
+    return 0
+
+
+def _init_from(args: argparse.Namespace) -> int:
+    """`ebpf-hub init DIR --from TOOLDIR`: a package of eBPF C written elsewhere."""
+    from ebpf_hub.develop.importer import import_package
+
+    if not args.directory or args.template:
+        raise HubError("pass DIR and --from TOOLDIR, without --template: the C is the tool's")
+    directory = Path(args.directory)
+    imported = import_package(Path(args.origin), directory, args.name, args.program)
+    for path in imported.files:
+        show(str(path))
+    for note in imported.notes:
+        say(f"note: {note}")
+    say(
+        f"created {len(imported.files)} files in {directory}; next: write the summary and "
+        f"description in {directory / 'ebpf-hub.yaml'}, then sudo ebpf-hub test {directory}"
     )
     return 0
 
@@ -151,11 +172,19 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from ebpf_hub.index.config import find_root
 
     root = Path(args.hub_root).resolve() if args.hub_root else find_root(Path.cwd().resolve())
-    result = submit(load_project(Path(args.directory)), root, args.remote)
+    result = submit(load_project(Path(args.directory)), root, args.remote, local=args.local)
     for warning in result.warnings:
         say(f"warning: {warning}")
+    if args.local:
+        say(
+            f"wrote {result.path} ({result.version}, sources copied and pinned to "
+            f"{result.pin}); it passes ebpf-hub validate. Try it: scripts/up in {root}, then "
+            "with the EBPF_HUB_URL and EBPF_HUB_PUBLIC_KEY it prints, "
+            f"ebpf-hub run {result.path.stem}"
+        )
+        return 0
     say(
-        f"wrote {result.path} ({result.version} at {result.commit[:12]}); it passes "
+        f"wrote {result.path} ({result.version} at {result.pin[:12]}); it passes "
         f"ebpf-hub validate. Commit it on a branch of the hub and open a pull request."
     )
     return 0
@@ -173,7 +202,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "Create DIR with a working package of the chosen kind: the eBPF program, its manifest "
         "ebpf-hub.yaml (the fields of an index entry), a trigger for `ebpf-hub test`, README, "
         "LICENSE, .gitignore and a GitHub workflow that builds, tests and publishes it; with "
-        "--userspace, a loader of its own in C (libbpf skeleton), Go (cilium/ebpf) or Python.",
+        "--userspace, a loader of its own in C (libbpf skeleton), Go (cilium/ebpf) or Python. "
+        "With --from TOOLDIR, package eBPF C written elsewhere (libbpf-tools style) instead: "
+        "its programs and the headers they include are copied, built, and the manifest is "
+        "written from the object.",
     )
     init.add_argument("directory", nargs="?", metavar="DIR")
     init.add_argument("--template", metavar="KIND", help="kind of package (see --list)")
@@ -185,6 +217,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     init.add_argument("--name", metavar="NAME", help="package name (default: DIR's name)")
     init.add_argument("--list", action="store_true", help="describe the template kinds")
+    init.add_argument(
+        "--from",
+        dest="origin",
+        metavar="TOOLDIR",
+        help="import the *.bpf.c of TOOLDIR (a libbpf-tools-style directory) unedited",
+    )
+    init.add_argument(
+        "--program",
+        metavar="NAME",
+        help="with --from: import only NAME.bpf.c (libbpf-tools keeps many tools in one place)",
+    )
 
     test = add_command(
         commands,
@@ -218,14 +261,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "write the hub's index entry for a package directory, pinned and validated",
         "Write HUB/index/packages/NAME.yaml from DIR's manifest: its newest version pinned to "
         "the commit DIR is at, its source the https URL of the git remote; versions the hub "
-        "already lists stay as they are. The result is checked with the hub's validator; then "
-        "commit it on a branch of the hub and open a pull request.",
+        "already lists stay as they are. The result is checked with the hub's validator, and a "
+        "summary, description or README still holding a template's text is refused; then "
+        "commit it on a branch of the hub and open a pull request. With --local, a dry run: "
+        "the sources are copied into HUB/sources/NAME and pinned by their tree hash, so "
+        "scripts/up in HUB builds and serves the package with no commit or push.",
     )
     submit.add_argument("directory", metavar="DIR")
     submit.add_argument(
         "--hub-root",
         metavar="PATH",
         help="the hub checkout (default: the one containing the current directory)",
+    )
+    submit.add_argument(
+        "--local",
+        action="store_true",
+        help="dry run against a hub of your own: copy the sources into HUB/sources/NAME and "
+        "pin their tree hash instead of a commit, so scripts/up builds and serves it",
     )
     submit.add_argument(
         "--remote",

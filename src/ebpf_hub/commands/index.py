@@ -15,6 +15,7 @@ from ebpf_hub.errors import HubError
 if TYPE_CHECKING:
     from ebpf_hub.index.config import HubConfig
     from ebpf_hub.index.jsonindex import Digests
+    from ebpf_hub.model.matrix import Matrices
     from ebpf_hub.model.package import Package
 
 
@@ -61,6 +62,22 @@ def published_digests(
     return from_registry(packages, destination, known)
 
 
+def recorded_matrices(args: argparse.Namespace) -> Matrices:
+    """The kernel verdicts of the matrix ledger `--matrix` names (none without it)."""
+    from ebpf_hub.publish.matrixledger import summaries
+
+    return summaries(Path(args.matrix) if args.matrix else None)
+
+
+def add_matrix_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--matrix",
+        metavar="DIR",
+        help="matrix ledger written by `ebpf-hub publish --matrix` (e.g. build/matrix): adds "
+        "each tested version's kernel verdicts",
+    )
+
+
 def add_digest_options(sub: argparse.ArgumentParser) -> None:
     """`--digests-from-registry` and how to reach the registry, for index and site commands."""
     sub.add_argument(
@@ -94,6 +111,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         report.packages,
         args.registry or config.registry,
         published_digests(args, config, report.packages),
+        recorded_matrices(args),
     )
     write_index(files, out)
     say(f"wrote {len(files)} file(s) under {out / 'api' / 'v1'}")
@@ -154,6 +172,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="registry the references point to (default: index/hub.yaml's)",
     )
     add_digest_options(index)
+    add_matrix_option(index)
     add_root(index)
 
     hash_cmd = add_command(

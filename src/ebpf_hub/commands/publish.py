@@ -6,16 +6,21 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import ask_secret, say
 from ebpf_hub.commands.common import add_command, add_root, hub_config, signing_key
+from ebpf_hub.commands.matrix import add_kernel_options
 from ebpf_hub.errors import HubError
+
+if TYPE_CHECKING:
+    from ebpf_hub.publish.select import Target
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from ebpf_hub.publish import ledger
     from ebpf_hub.publish.pipeline import Destination, Outcome, publish_all
-    from ebpf_hub.publish.select import Target, select_targets
+    from ebpf_hub.publish.select import select_targets
 
     if args.directory:
         from ebpf_hub.commands.develop import cmd_publish_dir
@@ -24,8 +29,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.changed):
         raise HubError("pass exactly one of --all or --changed BASE..HEAD")
     config = hub_config(args)
-    key = signing_key(args)
     targets = select_targets(config, None if args.all else args.changed)
+    refused = _matrix_refusals(args, config.root, targets)
+    if args.matrix_only:
+        say(f"matrix: {len(targets)} version(s) tested, {len(refused)} refused")
+        if refused:
+            raise HubError(f"{len(refused)} version(s) refused by the kernel matrix")
+        return 0
+    key = signing_key(args)
     destination = Destination(
         args.registry or config.registry, insecure=args.insecure, sign_as=args.sign_as
     )
@@ -38,8 +49,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
             say(f"   FAILED {target.label}: {error}")
 
     outcomes, failures = publish_all(
-        config.root, targets, destination, key, jobs=args.jobs, on_done=report
+        config.root,
+        [t for t in targets if t.label not in refused],
+        destination,
+        key,
+        jobs=args.jobs,
+        on_done=report,
     )
+    failures += [(t, HubError(refused[t.label])) for t in targets if t.label in refused]
     ledger.record(Path(args.ledger), outcomes)
     if args.json:
         print(
@@ -75,6 +92,31 @@ def cmd_publish(args: argparse.Namespace) -> int:
             + ", ".join(t.label for t, _ in failures)
         )
     return 0
+
+
+def _matrix_refusals(args: argparse.Namespace, root: Path, targets: list[Target]) -> dict[str, str]:
+    """With --matrix, test `targets` on the kernel matrix first; then every version whose
+    record in the matrix ledger fails at or above its declared minimum kernel, said once."""
+    from ebpf_hub.commands.matrix import words
+    from ebpf_hub.matrix.config import load_matrix
+    from ebpf_hub.publish import matrixstep
+
+    ledger = Path(args.matrix_dir)
+    if args.matrix or args.matrix_only:
+        matrix = load_matrix(root)
+        kernels = matrix.select(words(args.kernels), words(args.arch))
+        matrixstep.run_on_matrix(
+            root,
+            targets,
+            kernels,
+            matrix.guest_suite,
+            ledger,
+            progress=lambda line: say(f"matrix: {line}"),
+        )
+    refused = matrixstep.refusals(targets, ledger)
+    for label, why in sorted(refused.items()):
+        say(f"  REFUSED {label}: {why}")
+    return refused
 
 
 def cmd_keygen(args: argparse.Namespace) -> int:
@@ -156,6 +198,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="digest ledger to update (default: build/digests.json)",
     )
     publish.add_argument("--jobs", type=int, default=4, metavar="N", help="parallel builds")
+    publish.add_argument(
+        "--matrix",
+        action="store_true",
+        help="first load and attach each version on the hub's kernel matrix (qemu) and record "
+        "the results; a version failing on a kernel at or above its requires.kernel is refused",
+    )
+    publish.add_argument(
+        "--matrix-only",
+        action="store_true",
+        help="run and record the matrix (as --matrix), push nothing: one CI job per kernel",
+    )
+    add_kernel_options(publish)
+    publish.add_argument(
+        "--matrix-dir",
+        default="build/matrix",
+        metavar="DIR",
+        help="matrix ledger, a results file per version (default: build/matrix); publish "
+        "refuses a version whose recorded results there fail at or above its minimum kernel",
+    )
     publish.add_argument("--json", action="store_true", help="print the outcome as JSON")
     add_root(publish)
 

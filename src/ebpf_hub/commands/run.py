@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from ebpf_hub.client.console import show
-from ebpf_hub.commands.client import add_client_options, settings_from
+from ebpf_hub.commands.client import add_client_options, add_ignore_matrix, settings_from
 from ebpf_hub.commands.common import add_command
 
 
@@ -27,7 +27,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         targets=AttachTargets(iface=args.iface, cgroup=args.cgroup, uprobe=args.uprobe),
         metrics=args.metrics,
     )
-    with open_target(args.target, lambda: settings_from(args), args.allow_unsigned) as target:
+    with open_target(
+        args.target, lambda: settings_from(args), args.allow_unsigned, args.ignore_matrix
+    ) as target:
         return run(target, options, ask_on_terminal(), sys.stdout, sys.stderr)
 
 
@@ -92,6 +94,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-y", "--yes", action="store_true", help="run without asking to confirm the permissions"
     )
+    add_ignore_matrix(parser)
     add_client_options(parser, registry=True, trust=True)
 
 

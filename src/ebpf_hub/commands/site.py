@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import say
 from ebpf_hub.commands.common import add_command, add_root, hub_config
-from ebpf_hub.commands.index import add_digest_options, published_digests
+from ebpf_hub.commands.index import (
+    add_digest_options,
+    add_matrix_option,
+    published_digests,
+    recorded_matrices,
+)
 from ebpf_hub.errors import HubError
 
 if TYPE_CHECKING:
@@ -58,6 +63,7 @@ def cmd_site_build(args: argparse.Namespace) -> int:
         registry=args.registry,
         command_line=args.command_line(),
         sign_index=_index_signer(args),
+        matrices=recorded_matrices(args),
     )
     say(f"built the site in {out} (open {out / 'index.html'} or run `ebpf-hub site serve`)")
     return 0
@@ -94,6 +100,7 @@ def cmd_site_serve(args: argparse.Namespace) -> int:
         registry=args.registry,
         layout=Path(args.layout) if args.layout else None,
         command_line=args.command_line(),
+        matrices=recorded_matrices(args),
     )
     return 0
 
@@ -113,6 +120,7 @@ def _add_site_options(sub: argparse.ArgumentParser) -> None:
         help="registry the pages' references point to (default: index/hub.yaml's)",
     )
     add_digest_options(sub)
+    add_matrix_option(sub)
     add_root(sub)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ebpf_hub.bpfobj.decode import compile_decoder
+from ebpf_hub.bpfobj.eventtype import EVENTS_MAP
 from ebpf_hub.bpfobj.inspect import inspect_object
 from ebpf_hub.build.package import BuiltVersion
 from ebpf_hub.errors import HubError
@@ -25,7 +26,6 @@ from ebpf_hub.run.loader import AttachTargets, LoadedObject, LoaderError
 from ebpf_hub.run.maps import MapValue
 
 TRIGGER = "trigger"
-EVENTS_MAP = "events"
 TRIGGER_TIMEOUT = 60.0
 RETRIGGER_EVERY = 1.0
 POLL_MS = 100

@@ -34,6 +34,10 @@ class Project:
     document: Document
 
     @property
+    def manifest(self) -> Path:
+        return self.directory / MANIFEST
+
+    @property
     def name(self) -> str:
         return str(self.document.data["name"])
 

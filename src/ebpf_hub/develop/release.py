@@ -39,7 +39,7 @@ def build_project(project: Project, out_dir: Path, pin: GitSource | None) -> Bui
     artifact's config as `config.json`, which `ebpf-hub run OUT_DIR/` reads.
     """
     package, version = project.identity(pin)
-    built = build_sources(project.directory, package, version, out_dir)
+    built = build_sources(project.directory, package, version, out_dir, metadata=project.manifest)
     write_atomic(
         out_dir / ARTIFACT_CONFIG_FILE,
         json.dumps(built.config.to_json(), indent=2, sort_keys=True).encode(),

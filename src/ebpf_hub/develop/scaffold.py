@@ -60,7 +60,7 @@ def kinds() -> list[Kind]:
     return found
 
 
-def _author() -> str:
+def author_name() -> str:
     """The author's name from git's configuration, safe inside a quoted YAML string."""
     result = subprocess.run(
         ["git", "config", "user.name"], capture_output=True, text=True, check=False
@@ -69,7 +69,7 @@ def _author() -> str:
     return name or "Your Name"
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str) -> str:
     """A package name as the index schema allows it."""
     pattern = load_schema("package.schema.json")["properties"]["name"]["pattern"]
     if not re.fullmatch(pattern, name):
@@ -101,7 +101,7 @@ def _layer(source: Path, prefix: str, skip: frozenset[str]) -> list[tuple[Path, 
     ]
 
 
-def _check_target(directory: Path) -> None:
+def check_target(directory: Path) -> None:
     if directory.exists() and (
         not directory.is_dir() or any(p.name not in _KEEP for p in directory.iterdir())
     ):
@@ -121,8 +121,8 @@ def init_package(
         raise HubError(f"unknown template {kind!r}; one of: {', '.join(known)}")
     if userspace not in USERSPACES:
         raise HubError(f"unknown user space {userspace!r}; one of: {', '.join(USERSPACES)}")
-    _check_target(directory)
-    name = _check_name(name or directory.resolve().name)
+    check_target(directory)
+    name = check_name(name or directory.resolve().name)
     today = dt.datetime.now(dt.UTC).date()
     values = {
         "name": name,
@@ -130,7 +130,7 @@ def init_package(
         "kind": kind,
         "date": today.isoformat(),
         "year": str(today.year),
-        "author": _author(),
+        "author": author_name(),
         "hub_version": __version__,
     }
     about, usage = root / kind / "ABOUT.md", root / "userspace" / userspace / "USAGE.md"

@@ -17,6 +17,7 @@ from typing import Any
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import replace_directory
 from ebpf_hub.model.index import Published
+from ebpf_hub.model.matrix import KernelVerdict, Matrices
 from ebpf_hub.model.package import Package, Version
 
 API_VERSION = 1
@@ -85,9 +86,13 @@ def summary_entry(package: Package) -> dict[str, Any]:
     }
 
 
-def package_entry(package: Package, registry: str, digests: Digests) -> dict[str, Any]:
-    """A package in full, each version with its OCI reference and, once published, its digest."""
+def package_entry(
+    package: Package, registry: str, digests: Digests, matrices: Matrices | None = None
+) -> dict[str, Any]:
+    """A package in full, each version with its OCI reference and, once published, its digest
+    (and, once tested, its kernel matrix's verdicts)."""
     known = digests.get(package.name, {})
+    tested = (matrices or {}).get(package.name, {})
     latest = package.latest
     entry = package.to_json()
     entry.update(
@@ -103,7 +108,7 @@ def package_entry(package: Package, registry: str, digests: Digests) -> dict[str
             for p in package.programs
         ],
         versions=[
-            _version_entry(package.name, v, registry, known.get(v.version))
+            _version_entry(package.name, v, registry, known.get(v.version), tested.get(v.version))
             for v in package.versions
         ],
     )
@@ -111,11 +116,15 @@ def package_entry(package: Package, registry: str, digests: Digests) -> dict[str
 
 
 def _version_entry(
-    name: str, version: Version, registry: str, published: Published | None
+    name: str,
+    version: Version,
+    registry: str,
+    published: Published | None,
+    matrix: tuple[KernelVerdict, ...] | None,
 ) -> dict[str, Any]:
     repository = f"{registry}/{name}"
     digest = published.digest if published else None
-    return {
+    entry = {
         "version": version.version,
         "created": version.created,
         "changes": version.changes,
@@ -128,10 +137,19 @@ def _version_entry(
         "pinned": f"{repository}@{digest}" if digest else None,
         "parameters": [p.to_json() for p in published.parameters] if published else None,
     }
+    if matrix is not None:
+        entry["matrix"] = [verdict.to_json() for verdict in matrix]
+    return entry
 
 
-def build_index(packages: Iterable[Package], registry: str, digests: Digests) -> dict[Path, bytes]:
-    """Every file of the JSON index, by path relative to the output directory."""
+def build_index(
+    packages: Iterable[Package],
+    registry: str,
+    digests: Digests,
+    matrices: Matrices | None = None,
+) -> dict[Path, bytes]:
+    """Every file of the JSON index, by path relative to the output directory; `matrices`
+    (the matrix ledger's summary) adds each tested version's kernel verdicts."""
     ordered = sorted(packages, key=lambda p: p.name)
     files = {
         API_DIR / "index.json": to_json_bytes(
@@ -144,7 +162,7 @@ def build_index(packages: Iterable[Package], registry: str, digests: Digests) ->
     }
     for package in ordered:
         files[API_DIR / "packages" / f"{package.name}.json"] = to_json_bytes(
-            package_entry(package, registry, digests)
+            package_entry(package, registry, digests, matrices)
         )
     return files
 

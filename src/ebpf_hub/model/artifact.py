@@ -51,18 +51,30 @@ class BuildInfo:
     flags: tuple[str, ...]
     arch: str
     vmlinux_btf_sha256: str
+    # The pinned kernel that BTF came from (`debian:SUITE/PACKAGE=VERSION`); None when it was
+    # the build host's running kernel (objects of the host's own architecture).
+    vmlinux_source: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BuildInfo:
-        return cls(data["compiler"], tuple(data["flags"]), data["arch"], data["vmlinuxBtfSha256"])
+        return cls(
+            data["compiler"],
+            tuple(data["flags"]),
+            data["arch"],
+            data["vmlinuxBtfSha256"],
+            data.get("vmlinuxSource"),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "compiler": self.compiler,
             "flags": list(self.flags),
             "arch": self.arch,
             "vmlinuxBtfSha256": self.vmlinux_btf_sha256,
         }
+        if self.vmlinux_source is not None:
+            data["vmlinuxSource"] = self.vmlinux_source
+        return data
 
 
 @dataclass(frozen=True)

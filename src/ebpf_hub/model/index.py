@@ -17,6 +17,7 @@ import semver
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.artifact import Parameter
+from ebpf_hub.model.matrix import KernelVerdict
 from ebpf_hub.model.package import Maintainer, Output, Permissions, Source
 from ebpf_hub.model.requires import Requires
 from ebpf_hub.safetext import quote
@@ -176,6 +177,7 @@ class IndexVersion:
     size: int | None
     pinned: str | None
     parameters: tuple[Parameter, ...] | None
+    matrix: tuple[KernelVerdict, ...] | None = None  # the kernel matrix's verdicts, if tested
 
     @classmethod
     def from_json(cls, data: JsonObject, package: str) -> IndexVersion:
@@ -191,6 +193,7 @@ class IndexVersion:
                 hint=_REPORT,
             ) from None
         parameters = data["parameters"]
+        matrix = data.get("matrix")
         return cls(
             version=version,
             parsed=parsed,
@@ -208,6 +211,9 @@ class IndexVersion:
                 if parameters is not None
                 else None
             ),
+            matrix=(
+                tuple(KernelVerdict.from_json(k) for k in matrix) if matrix is not None else None
+            ),
         )
 
     @property
@@ -216,7 +222,7 @@ class IndexVersion:
         return self.yanked is None and self.parsed.prerelease is None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": self.version,
             "created": self.created,
             "changes": self.changes,
@@ -231,6 +237,9 @@ class IndexVersion:
                 [p.to_json() for p in self.parameters] if self.parameters is not None else None
             ),
         }
+        if self.matrix is not None:
+            data["matrix"] = [k.to_json() for k in self.matrix]
+        return data
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ JsonObject = Mapping[str, Any]
 
 DEFAULT_READS_USER_MEMORY = False  # schema: permissions.reads_user_memory.default
 DEFAULT_DROPS_PACKETS = False  # schema: permissions.drops_packets.default
+DEFAULT_WERROR = True  # schema: compile.werror.default
 
 
 def _optional(data: dict[str, Any], **fields: object) -> dict[str, Any]:
@@ -184,6 +185,44 @@ class Output:
 
 
 @dataclass(frozen=True)
+class CompileSettings:
+    """The bounded build settings of a package: macros and include directories of its source
+    (the schema bounds their spelling; the builder checks the directories are inside it).
+    Fields ending in `_field` keep whether the document named them."""
+
+    defines_field: tuple[tuple[str, str], ...] | None = None
+    include_field: tuple[str, ...] | None = None
+    werror_field: bool | None = None
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> CompileSettings:
+        defines = data.get("defines")
+        return cls(
+            tuple(defines.items()) if defines is not None else None,
+            _strings(data.get("include")),
+            data.get("werror"),
+        )
+
+    @property
+    def defines(self) -> tuple[tuple[str, str], ...]:
+        return self.defines_field or ()
+
+    @property
+    def include(self) -> tuple[str, ...]:
+        return self.include_field or ()
+
+    @property
+    def werror(self) -> bool:
+        return DEFAULT_WERROR if self.werror_field is None else self.werror_field
+
+    def to_json(self) -> dict[str, Any]:
+        defines = dict(self.defines_field) if self.defines_field is not None else None
+        return _optional(
+            {}, defines=defines, include=_list(self.include_field), werror=self.werror_field
+        )
+
+
+@dataclass(frozen=True)
 class Program:
     name: str
     section: str
@@ -253,11 +292,13 @@ class Package:
     homepage: str | None = None
     keywords_field: tuple[str, ...] | None = None
     output: Output | None = None
+    compile_field: CompileSettings | None = None
 
     @classmethod
     def from_json(cls, data: JsonObject) -> Package:
         """From a document that passed the package schema."""
         output = data.get("output")
+        settings = data.get("compile")
         return cls(
             name=data["name"],
             summary=data["summary"],
@@ -273,7 +314,12 @@ class Package:
             homepage=data.get("homepage"),
             keywords_field=_strings(data.get("keywords")),
             output=Output.from_json(output) if output is not None else None,
+            compile_field=CompileSettings.from_json(settings) if settings is not None else None,
         )
+
+    @property
+    def compile(self) -> CompileSettings:
+        return self.compile_field or CompileSettings()
 
     @property
     def keywords(self) -> tuple[str, ...]:
@@ -306,4 +352,5 @@ class Package:
             homepage=self.homepage,
             keywords=_list(self.keywords_field),
             output=self.output.to_json() if self.output is not None else None,
+            compile=self.compile_field.to_json() if self.compile_field is not None else None,
         )

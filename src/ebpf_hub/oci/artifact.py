@@ -139,19 +139,31 @@ def push_artifact(store: Store, artifact: BuiltArtifact, tag: str) -> PushResult
     If ``tag`` already names this exact manifest nothing is sent; if it names another one the
     push is refused, because published versions are immutable.
     """
-    current = store.resolve(tag)
-    if current == artifact.digest:
+    if tag_holds(store, tag, artifact.digest):
         return PushResult(artifact.digest, 0, manifest_pushed=False)
-    if current is not None:
+    uploaded = push_blobs(store, artifact)
+    store.put_manifest(artifact.manifest, OCI_MANIFEST, tag)
+    return PushResult(artifact.digest, uploaded, manifest_pushed=True)
+
+
+def tag_holds(store: Store, tag: str, digest: str) -> bool:
+    """True if `tag` already names `digest`; False if it is free; refused if it names
+    anything else, because published versions are immutable."""
+    current = store.resolve(tag)
+    if current is not None and current != digest:
         raise TagConflictError(
-            f"{store.name}:{tag} already holds {current}, not {artifact.digest}; published "
+            f"{store.name}:{tag} already holds {current}, not {digest}; published "
             "versions are immutable, release a new version instead"
         )
+    return current == digest
+
+
+def push_blobs(store: Store, artifact: BuiltArtifact) -> int:
+    """Push the config and every layer of `artifact`; the number actually uploaded."""
     uploaded = int(store.put_blob(artifact.config_descriptor, artifact.config))
     for descriptor, path in artifact.layers:
         uploaded += store.put_blob(descriptor, path)
-    store.put_manifest(artifact.manifest, OCI_MANIFEST, tag)
-    return PushResult(artifact.digest, uploaded, manifest_pushed=True)
+    return uploaded
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class ImageManifest:
     layers: tuple[Descriptor, ...]
     artifact_type: str | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
+    subject: Descriptor | None = None  # what a referrer (a signature, a provenance) is about
 
     def to_bytes(self) -> bytes:
         """The canonical serialization; its sha256 is the manifest digest."""
@@ -101,6 +102,8 @@ class ImageManifest:
             value["artifactType"] = self.artifact_type
         if self.annotations:
             value["annotations"] = dict(self.annotations)
+        if self.subject is not None:
+            value["subject"] = self.subject.to_json()
         return canonical_json(value)
 
     @classmethod
@@ -123,6 +126,7 @@ class ImageManifest:
         artifact_type = value.get("artifactType")
         if artifact_type is not None and not isinstance(artifact_type, str):
             raise ManifestError(f"{where}: artifactType must be a string")
+        subject = value.get("subject")
         return cls(
             config=Descriptor.from_json(value.get("config"), f"{where} config"),
             layers=tuple(
@@ -131,6 +135,7 @@ class ImageManifest:
             ),
             artifact_type=artifact_type,
             annotations=_annotations(value.get("annotations"), where),
+            subject=None if subject is None else Descriptor.from_json(subject, f"{where} subject"),
         )
 
     def blobs(self) -> tuple[Descriptor, ...]:

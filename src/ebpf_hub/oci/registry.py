@@ -241,6 +241,19 @@ class RegistryStore:
                     f"{descriptor.size} ({exc.reason}); try again later"
                 ) from None
 
+    def referrers(self, digest: str) -> bytes | None:
+        """The image index the OCI 1.1 referrers API lists for ``digest``, or None when the
+        registry has no such API (it answers 404, as distribution 2.8 does)."""
+        what = f"referrers of {self.name}@{check_digest(digest)}"
+        response = self._transport.request(
+            "GET", self._url(f"referrers/{digest}"), what=what, headers={"Accept": OCI_INDEX}
+        )
+        with response:
+            if response.status == 404:
+                return None
+            self._transport.check(response, what)
+            return _read_capped(response, MAX_MANIFEST_SIZE, what)
+
     def list_tags(self) -> list[str]:
         """Every tag of the repository, sorted (following pagination links)."""
         what = f"tag list of {self.name}"

@@ -1,11 +1,21 @@
 """Signatures in cosign's key-pair format, so ``cosign verify --key`` can check them too.
 
-For the manifest ``sha256:HEX`` of repository ``R`` the signature is an OCI image manifest
-tagged ``sha256-HEX.sig`` in the same store (cosign's tag-based discovery: it works on every
-registry, including those without the referrers API). Each of its layers is a simple-signing
-payload naming ``R`` and the signed digest, with the base64 ECDSA-P256/SHA-256 signature of the
-payload bytes in the ``dev.cosignproject.cosign/signature`` annotation. Several signers append
-layers to the same manifest; the config is the minimal image config cosign writes.
+Two forms, both written by the publisher, either accepted by `verify`:
+
+- cosign's tag form: for the manifest ``sha256:HEX`` of repository ``R``, an OCI image
+  manifest tagged ``sha256-HEX.sig`` in the same store. Each of its layers is a simple-signing
+  payload naming ``R`` and the signed digest, with the base64 ECDSA-P256/SHA-256 signature of
+  the payload bytes in the ``dev.cosignproject.cosign/signature`` annotation. Several signers
+  append layers to the same manifest; the config is the minimal image config cosign writes.
+- cosign 3's bundle form (`attach_signature`): an OCI 1.1 referrer holding a Sigstore bundle
+  whose DSSE envelope signs an in-toto statement of type ``https://sigstore.dev/cosign/sign/v1``
+  about the digest (`ebpf_hub.oci.dsse`, `ebpf_hub.oci.referrers`).
+
+Both name the package and version (`Claims`): in the payload's ``optional`` claims, and in the
+statement subject's annotations, which is where ``cosign sign -a KEY=VALUE`` puts them in each
+form (``cosign verify -a package=NAME -a version=VERSION`` checks them). A signature that names
+another package or version than the one asked for is refused. One that names none (signed
+before the claims existed, or by ``cosign sign`` without ``-a``) still binds its digest.
 """
 
 from __future__ import annotations
@@ -13,15 +23,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import dataclass
+from typing import Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ebpf_hub.oci import dsse
 from ebpf_hub.oci.digest import check_digest, sha256_digest
 from ebpf_hub.oci.errors import IntegrityError, ManifestError, NotFoundError, SignatureError
 from ebpf_hub.oci.manifest import OCI_MANIFEST, Descriptor, ImageManifest, canonical_json
+from ebpf_hub.oci.referrers import Attached, attach, find_attached
 from ebpf_hub.oci.store import Store, read_blob
+from ebpf_hub.safetext import clip
 
 PAYLOAD_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
@@ -30,6 +45,46 @@ SIGNATURE_CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
 SIGNATURE_TYPE = "cosign container image signature"
 PAYLOAD_LIMIT = 64 * 1024
 _ZERO_TIME = "0001-01-01T00:00:00Z"
+# The statement cosign 3 signs for an image in its bundle form.
+SIGN_PREDICATE_TYPE = "https://sigstore.dev/cosign/sign/v1"
+PACKAGE_CLAIM, VERSION_CLAIM = "package", "version"
+_WRONG_KEY = "a signature does not verify with the given public key"
+Form = Literal["tag", "referrer"]
+FORM_NAMES: dict[Form, str] = {
+    "tag": "cosign signature tag (simple signing)",
+    "referrer": "OCI referrer (Sigstore bundle, DSSE)",
+}
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The package and version a signature vouches for."""
+
+    package: str
+    version: str
+
+    def to_json(self) -> dict[str, str]:
+        return {PACKAGE_CLAIM: self.package, VERSION_CLAIM: self.version}
+
+    @classmethod
+    def found(cls, values: object) -> Claims | None:
+        """The claims a signature makes, None when it names no package."""
+        if not isinstance(values, dict) or PACKAGE_CLAIM not in values:
+            return None
+        return cls(str(values[PACKAGE_CLAIM]), str(values.get(VERSION_CLAIM)))
+
+    def __str__(self) -> str:
+        return f"{clip(self.package)} {clip(self.version)}"  # a signer's text, shortened
+
+
+@dataclass(frozen=True)
+class VerifiedSignature:
+    """Which signature verified, and what it says (for `ebpf-hub verify`)."""
+
+    form: Form
+    digest: str
+    identity: str | None  # the repository the tag form names; the referrer form names none
+    claims: Claims | None
 
 
 def signature_tag(digest: str) -> str:
@@ -37,8 +92,8 @@ def signature_tag(digest: str) -> str:
     return f"sha256-{check_digest(digest)}.sig"
 
 
-def signing_payload(repo: str, digest: str) -> bytes:
-    """The simple-signing payload, byte-identical to the one cosign signs."""
+def signing_payload(repo: str, digest: str, claims: Claims | None = None) -> bytes:
+    """The simple-signing payload, byte-identical to the one cosign signs (with ``-a``)."""
     return canonical_json(
         {
             "critical": {
@@ -46,7 +101,7 @@ def signing_payload(repo: str, digest: str) -> bytes:
                 "image": {"docker-manifest-digest": digest},
                 "type": SIGNATURE_TYPE,
             },
-            "optional": None,
+            "optional": None if claims is None else claims.to_json(),
         }
     )
 
@@ -84,15 +139,22 @@ def _existing_signatures(store: Store, tag: str) -> tuple[Descriptor, ...]:
     return ImageManifest.parse(fetched.data, f"{store.name}:{tag}").layers
 
 
-def sign(store: Store, repo: str, digest: str, key: ec.EllipticCurvePrivateKey) -> str:
-    """Sign manifest ``digest`` of ``repo``; return the digest of the signature manifest.
+def sign(
+    store: Store,
+    repo: str,
+    digest: str,
+    key: ec.EllipticCurvePrivateKey,
+    claims: Claims | None = None,
+) -> str:
+    """Sign manifest ``digest`` of ``repo`` in the tag form; return the signature manifest's
+    digest.
 
     Idempotent: if the signature manifest already holds a valid signature of this payload by
     this key, nothing is written. Signatures by other keys are kept.
     """
     store.get_manifest(digest)  # refuse to sign what the store does not hold
     tag = signature_tag(digest)
-    payload = signing_payload(repo, digest)
+    payload = signing_payload(repo, digest, claims)
     payload_digest = sha256_digest(payload)
     existing = _existing_signatures(store, tag)
     for layer in existing:
@@ -116,57 +178,177 @@ def sign(store: Store, repo: str, digest: str, key: ec.EllipticCurvePrivateKey) 
     return store.put_manifest(manifest, OCI_MANIFEST, tag)
 
 
-def _payload_problem(payload: bytes, repo: str, digest: str) -> str | None:
-    """Why a correctly signed payload does not vouch for ``repo@digest``, or None."""
+def attach_signature(
+    store: Store, digest: str, key: ec.EllipticCurvePrivateKey, claims: Claims | None = None
+) -> str:
+    """Sign manifest ``digest`` in cosign 3's bundle form, attached as a referrer; return the
+    referrer's digest.
+
+    Idempotent: a referrer already holding a valid signature by this key with these claims
+    is returned and nothing is written (ECDSA signatures differ each time, so signing again
+    would pile up referrers).
+    """
+    fetched = store.get_manifest(digest)  # refuse to sign what the store does not hold
+    public_key = key.public_key()
+    for found in _signature_referrers(store, digest):
+        try:
+            if _referrer_claims(store, found, digest, public_key) == claims:
+                return found.digest
+        except (SignatureError, IntegrityError):
+            continue
+    statement = dsse.Statement(
+        digest, SIGN_PREDICATE_TYPE, {}, annotations={} if claims is None else claims.to_json()
+    )
+    subject = Descriptor(fetched.media_type or OCI_MANIFEST, digest, len(fetched.data))
+    return attach(
+        store,
+        subject,
+        dsse.BUNDLE_MEDIA_TYPE,
+        (dsse.BUNDLE_MEDIA_TYPE, dsse.sign_bundle(statement, key)),
+        {
+            dsse.CONTENT_ANNOTATION: "dsse-envelope",
+            dsse.PREDICATE_ANNOTATION: SIGN_PREDICATE_TYPE,
+        },
+        title=f"sha256-{check_digest(digest)}.sigstore.json",
+    )
+
+
+def _claims_problem(found: Claims | None, expect: Claims | None) -> str | None:
+    if expect is None or found is None or found == expect:
+        return None
+    return f"a signature is for {found}, not {expect}"
+
+
+def _payload_claims(payload: bytes, repo: str, digest: str) -> Claims | None:
+    """The claims of a correctly signed payload that vouches for ``repo@digest``; raise
+    :class:`SignatureError` saying why when it does not."""
     try:
-        critical = json.loads(payload)["critical"]
+        document = json.loads(payload)
+        critical = document["critical"]
         kind = critical["type"]
         signed_digest = critical["image"]["docker-manifest-digest"]
         signed_repo = critical["identity"]["docker-reference"]
     except (ValueError, KeyError, TypeError):
-        return "a signed payload is not a simple-signing document"
+        raise SignatureError("a signed payload is not a simple-signing document") from None
     if kind != SIGNATURE_TYPE:
-        return f"a signed payload has type {kind!r}, not {SIGNATURE_TYPE!r}"
+        raise SignatureError(f"a signed payload has type {kind!r}, not {SIGNATURE_TYPE!r}")
     if signed_digest != digest:
-        return f"a signature is for {signed_digest}, not {digest}"
+        raise SignatureError(f"a signature is for {signed_digest}, not {digest}")
     if signed_repo != repo:
-        return f"a signature is for repository {signed_repo!r}, not {repo!r}"
-    return None
+        raise SignatureError(f"a signature is for repository {signed_repo!r}, not {repo!r}")
+    return Claims.found(document.get("optional"))
 
 
-def _layer_problem(
+def _layer_claims(
     store: Store, layer: Descriptor, repo: str, digest: str, key: ec.EllipticCurvePublicKey
-) -> str | None:
+) -> Claims | None:
     if layer.media_type != PAYLOAD_MEDIA_TYPE:
-        return f"layer {layer.digest} is not a simple-signing payload"
-    try:
-        payload = read_blob(store, layer, PAYLOAD_LIMIT)
-    except IntegrityError as exc:
-        return str(exc)
+        raise SignatureError(f"layer {layer.digest} is not a simple-signing payload")
+    payload = read_blob(store, layer, PAYLOAD_LIMIT)
     if not _signature_verifies(key, payload, layer.annotations.get(SIGNATURE_ANNOTATION, "")):
-        return "a signature does not verify with the given public key"
-    return _payload_problem(payload, repo, digest)
+        raise SignatureError(_WRONG_KEY)
+    return _payload_claims(payload, repo, digest)
 
 
-def verify(store: Store, repo: str, digest: str, public_key: ec.EllipticCurvePublicKey) -> None:
-    """Return if one signature of ``digest`` verifies with ``public_key`` and names exactly
-    ``repo`` and ``digest``; raise :class:`SignatureError` otherwise."""
+def _tag_signatures(
+    store: Store, repo: str, digest: str, key: ec.EllipticCurvePublicKey, problems: list[str]
+) -> list[VerifiedSignature]:
+    """The tag form's signatures of ``digest`` that verify; why others did not, in
+    ``problems``."""
     tag = signature_tag(digest)
-    where = f"{repo}@{digest}"
     try:
         fetched = store.get_manifest(tag)
         manifest = ImageManifest.parse(fetched.data, f"{store.name}:{tag}")
     except NotFoundError:
-        raise SignatureError(
-            f"{where} is not signed: {store.name} has no tag {tag}; sign it, or check the reference"
-        ) from None
+        return []
     except (ManifestError, IntegrityError) as exc:
-        raise SignatureError(f"{where}: the signature manifest is unusable: {exc}") from None
-    problems: list[str] = []
+        problems.append(f"the signature manifest is unusable: {exc}")
+        return []
+    if not manifest.layers:
+        problems.append("the signature manifest has no layers")
+    verified = []
     for layer in manifest.layers:
-        problem = _layer_problem(store, layer, repo, digest, public_key)
-        if problem is None:
-            return
-        problems.append(problem)
-    reasons = "; ".join(dict.fromkeys(problems)) or "the signature manifest has no layers"
+        try:
+            claims = _layer_claims(store, layer, repo, digest, key)
+        except (SignatureError, IntegrityError) as exc:
+            problems.append(str(exc))
+            continue
+        verified.append(VerifiedSignature("tag", digest, repo, claims))
+    return verified
+
+
+def _signature_referrers(store: Store, digest: str) -> tuple[Attached, ...]:
+    return tuple(
+        found
+        for found in find_attached(store, digest, dsse.BUNDLE_MEDIA_TYPE)
+        if found.manifest.annotations.get(dsse.PREDICATE_ANNOTATION) == SIGN_PREDICATE_TYPE
+    )
+
+
+def _referrer_claims(
+    store: Store, found: Attached, digest: str, key: ec.EllipticCurvePublicKey
+) -> Claims | None:
+    """The claims of a bundle-form signature of ``digest`` that verifies with ``key``."""
+    where = f"{store.name}@{found.digest}"
+    if len(found.manifest.layers) != 1:
+        raise SignatureError(f"{where}: a signature referrer must hold one bundle")
+    statement = dsse.open_bundle(
+        read_blob(store, found.manifest.layers[0], dsse.BUNDLE_LIMIT), key, where
+    )
+    if statement.predicate_type != SIGN_PREDICATE_TYPE:
+        raise SignatureError(f"a signed statement has type {statement.predicate_type!r}")
+    if statement.digest != digest:
+        raise SignatureError(f"a signature is for {statement.digest}, not {digest}")
+    return Claims.found(dict(statement.annotations))
+
+
+def _referrer_signatures(
+    store: Store, digest: str, key: ec.EllipticCurvePublicKey, problems: list[str]
+) -> list[VerifiedSignature]:
+    verified = []
+    for found in _signature_referrers(store, digest):
+        try:
+            claims = _referrer_claims(store, found, digest, key)
+        except dsse.WrongKeyError:  # said as the tag form says it: one reason, not two
+            problems.append(_WRONG_KEY)
+            continue
+        except (SignatureError, IntegrityError) as exc:
+            problems.append(str(exc))
+            continue
+        verified.append(VerifiedSignature("referrer", found.digest, None, claims))
+    return verified
+
+
+def verify(
+    store: Store,
+    repo: str,
+    digest: str,
+    public_key: ec.EllipticCurvePublicKey,
+    expect: Claims | None = None,
+) -> VerifiedSignature:
+    """The first signature of ``digest`` that verifies with ``public_key``, names exactly
+    ``repo`` (tag form) and ``digest``, and names ``expect`` or nothing; raise
+    :class:`SignatureError` otherwise.
+
+    The tag form is looked at first (two requests); the referrers only when it has no
+    acceptable signature.
+    """
+    where = f"{repo}@{digest}"
+    problems: list[str] = []
+    for form in FORM_NAMES:
+        if form == "tag":
+            found = _tag_signatures(store, repo, digest, public_key, problems)
+        else:
+            found = _referrer_signatures(store, digest, public_key, problems)
+        for signature in found:
+            problem = _claims_problem(signature.claims, expect)
+            if problem is None:
+                return signature
+            problems.append(problem)
+    if not problems:
+        raise SignatureError(
+            f"{where} is not signed: {store.name} has neither the tag {signature_tag(digest)} "
+            "nor a signature referrer; sign it, or check the reference"
+        )
+    reasons = "; ".join(dict.fromkeys(problems))
     raise SignatureError(f"{where}: no valid signature ({reasons}); check the key and reference")

@@ -23,6 +23,7 @@ from ebpf_hub.model.index import Published
 from ebpf_hub.model.package import Package
 from ebpf_hub.oci.artifact import ARTIFACT_CONFIG_MEDIA_TYPE, ARTIFACT_TYPE, CONFIG_LIMIT
 from ebpf_hub.oci.errors import NotFoundError, UnsafeArtifactError
+from ebpf_hub.oci.imageindex import ImageIndex, is_image_index
 from ebpf_hub.oci.manifest import ImageManifest
 from ebpf_hub.oci.reference import parse_reference
 from ebpf_hub.oci.store import Store, open_store, read_blob
@@ -87,7 +88,27 @@ def published_entry(store: Store, name: str, version: str) -> Published | None:
         fetched = store.get_manifest(version)
     except NotFoundError:
         return None
-    manifest = ImageManifest.parse(fetched.data, where)
+    if not is_image_index(fetched.data):
+        size, config = _package_manifest(store, fetched.data, where, name, version)
+        return Published(fetched.digest, len(fetched.data) + size, config.parameters)
+    # One manifest per architecture (`publish_platforms`): each must be the package, and the
+    # size is every byte published for the version, as publish records it.
+    total, parameters = len(fetched.data), None
+    for entry in ImageIndex.parse(fetched.data, where).manifests:
+        child = f"{where} ({entry.platform})"
+        data = store.get_manifest(entry.descriptor.digest).data
+        size, config = _package_manifest(store, data, child, name, version)
+        total += len(data) + size
+        parameters = config.parameters if parameters is None else parameters
+    return Published(fetched.digest, total, parameters or ())
+
+
+def _package_manifest(
+    store: Store, data: bytes, where: str, name: str, version: str
+) -> tuple[int, ArtifactConfig]:
+    """The size of the blobs of package manifest `data` and its config, which must describe
+    `name` `version`."""
+    manifest = ImageManifest.parse(data, where)
     if (
         manifest.artifact_type != ARTIFACT_TYPE
         or manifest.config.media_type != ARTIFACT_CONFIG_MEDIA_TYPE
@@ -103,8 +124,7 @@ def published_entry(store: Store, name: str, version: str) -> Published | None:
         raise UnsafeArtifactError(
             f"{where}: its config does not describe {name} {version}; remove that tag"
         )
-    size = len(fetched.data) + sum(blob.size for blob in manifest.blobs())
-    return Published(fetched.digest, size, config.parameters)
+    return sum(blob.size for blob in manifest.blobs()), config
 
 
 def _open(destination: Destination, name: str) -> Store | None:

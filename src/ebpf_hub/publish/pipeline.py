@@ -14,13 +14,18 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ebpf_hub.build.package import BuiltVersion, build_version
+from ebpf_hub.build.package import BuiltVersion
+from ebpf_hub.build.platforms import build_platforms
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.artifact import Parameter
-from ebpf_hub.oci.artifact import build_artifact, push_artifact
+from ebpf_hub.oci.artifact import BuiltArtifact, build_artifact, push_artifact
+from ebpf_hub.oci.imageindex import Platform, build_index, push_index
+from ebpf_hub.oci.manifest import OCI_MANIFEST, Descriptor
+from ebpf_hub.oci.provenance import attach_provenance
 from ebpf_hub.oci.reference import parse_reference
-from ebpf_hub.oci.signing import sign
-from ebpf_hub.oci.store import open_store
+from ebpf_hub.oci.signing import Claims, attach_signature, sign
+from ebpf_hub.oci.store import Store, open_store
+from ebpf_hub.publish.provenance import provenance_of
 from ebpf_hub.publish.select import Target
 
 
@@ -59,8 +64,8 @@ def publish_one(
     root: Path, target: Target, destination: Destination, key: ec.EllipticCurvePrivateKey | None
 ) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="ebpf-hub-build-") as scratch:
-        built = build_version(root, target.package, target.version, Path(scratch))
-        return publish_built(built, destination, key)
+        builds = build_platforms(root, target.package, target.version, Path(scratch))
+        return publish_platforms(builds, destination, key)
 
 
 def publish_built(
@@ -73,7 +78,27 @@ def publish_built(
     """
     package, version = built.package, built.version
     reference = parse_reference(destination.reference(package.name, version.version))
-    artifact = build_artifact(
+    artifact = artifact_of(built)
+    store = open_store(reference, insecure=destination.insecure, create=True)
+    result = push_artifact(store, artifact, version.version)
+    if key is not None:
+        repository = destination.signed_repository(package.name)
+        _sign_and_attest(store, repository, artifact.digest, [(built, artifact)], key)
+    size = _artifact_size(artifact)
+    return Outcome(
+        Target(package, version),
+        str(reference),
+        result.digest,
+        size,
+        result.manifest_pushed,
+        built.config.parameters,
+    )
+
+
+def artifact_of(built: BuiltVersion) -> BuiltArtifact:
+    """The OCI artifact of one build (one architecture) of a version."""
+    package, version = built.package, built.version
+    return build_artifact(
         list(built.files),
         built.config.to_json(),
         title=package.name,
@@ -84,19 +109,58 @@ def publish_built(
         revision=version.commit or version.tree,
         created=version.created,
     )
+
+
+def _artifact_size(artifact: BuiltArtifact) -> int:
+    return len(artifact.manifest) + len(artifact.config) + sum(d.size for d, _ in artifact.layers)
+
+
+def publish_platforms(
+    builds: Sequence[BuiltVersion],
+    destination: Destination,
+    key: ec.EllipticCurvePrivateKey | None,
+) -> Outcome:
+    """Push the builds of one version (one per architecture, `build_platforms`) as an OCI
+    image index under the version's tag, and sign the index: it is what the JSON index pins.
+    Each platform's manifest gets its own provenance. The size recorded is every byte
+    published for the version, an upper bound of what one platform's install downloads."""
+    package, version = builds[0].package, builds[0].version
+    reference = parse_reference(destination.reference(package.name, version.version))
+    artifacts = [(Platform.of_arch(b.config.build.arch), artifact_of(b)) for b in builds]
     store = open_store(reference, insecure=destination.insecure, create=True)
-    result = push_artifact(store, artifact, version.version)
+    result = push_index(store, artifacts, version.version)
     if key is not None:
-        sign(store, destination.signed_repository(package.name), result.digest, key)
-    size = len(artifact.manifest) + len(artifact.config) + sum(d.size for d, _ in artifact.layers)
+        repository = destination.signed_repository(package.name)
+        pairs = [(built, artifact) for built, (_, artifact) in zip(builds, artifacts, strict=True)]
+        _sign_and_attest(store, repository, result.digest, pairs, key)
+    index_size = len(build_index(artifacts).to_bytes())
     return Outcome(
         Target(package, version),
         str(reference),
         result.digest,
-        size,
+        index_size + sum(_artifact_size(artifact) for _, artifact in artifacts),
         result.manifest_pushed,
-        built.config.parameters,
+        builds[0].config.parameters,
     )
+
+
+def _sign_and_attest(
+    store: Store,
+    repository: str,
+    digest: str,
+    builds: Sequence[tuple[BuiltVersion, BuiltArtifact]],
+    key: ec.EllipticCurvePrivateKey,
+) -> None:
+    """Sign `digest` (what the JSON index pins: the single manifest, or the image index of
+    `builds`) in both of cosign's forms, naming its package and version, and attach each
+    build's signed provenance to its own manifest (each step does nothing when already done)."""
+    first = builds[0][0]
+    claims = Claims(first.package.name, first.version.version)
+    sign(store, repository, digest, key, claims)
+    attach_signature(store, digest, key, claims)
+    for built, artifact in builds:
+        subject = Descriptor(OCI_MANIFEST, artifact.digest, len(artifact.manifest))
+        attach_provenance(store, subject, provenance_of(built), key)
 
 
 def publish_all(

@@ -19,7 +19,7 @@ from typing import Any
 
 from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.bpfobj.programs import ProgramInfo as ObjectProgram
-from ebpf_hub.errors import LibbpfMissingError
+from ebpf_hub.errors import HubError, LibbpfMissingError
 from ebpf_hub.model.requires import Requires
 from ebpf_hub.run import host
 from ebpf_hub.run.errors import LoaderError, PreflightError
@@ -340,6 +340,7 @@ def host_checks() -> list[Check]:
             else "not mounted (not needed: ebpf-hub pins nothing)",
             required=False,
         ),
+        matrix_check(),
     ]
     if not privileges.ok:  # probes load programs: they would only repeat this failure
         return checks
@@ -361,6 +362,40 @@ def host_checks() -> list[Check]:
     checks.extend(_optional(prog_type_check(t)) for t in ("xdp", "sched_cls", "cgroup_skb"))
     checks.append(map_type_check("ringbuf"))
     return checks
+
+
+def matrix_check() -> Check:
+    """What the hub's kernel matrix says of this kernel for each installed package: a "no"
+    line when one is known to fail here (`run` would refuse it)."""
+    from ebpf_hub.client.installed import list_installed
+    from ebpf_hub.client.matrixgate import this_host
+    from ebpf_hub.model.matrix import HostResult
+
+    try:
+        installed = list_installed()
+    except HubError as exc:  # an unsafe data directory: doctor says so, run would refuse
+        return Check("kernel matrix", False, exc.message, exc.hint or "", required=False)
+    if not installed:
+        return Check("kernel matrix", True, "no package installed to look up", required=False)
+    parts, failing = [], []
+    for package in installed:
+        label = f"{package.name} {package.version}"
+        if package.matrix is None:
+            parts.append(f"{label}: not tested by the hub")
+            continue
+        answer = this_host(package.matrix)
+        parts.append(f"{label}: {answer.sentence()}")
+        if answer.tested is HostResult.FAILED:
+            failing.append(package.name)
+    return Check(
+        "kernel matrix",
+        not failing,
+        "; ".join(parts),
+        f"{', '.join(failing)}: known to fail on this kernel; use another kernel"
+        if failing
+        else "",
+        required=False,
+    )
 
 
 def libbpf_check() -> Check:

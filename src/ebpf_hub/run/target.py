@@ -76,12 +76,16 @@ def is_path(spec: str) -> bool:
 
 @contextmanager
 def open_target(
-    spec: str, settings: Callable[[], Settings], allow_unsigned: bool = False
+    spec: str,
+    settings: Callable[[], Settings],
+    allow_unsigned: bool = False,
+    ignore_matrix: bool = False,
 ) -> Iterator[RunTarget]:
     """The target `spec` names; a compiled source directory lives as long as the block.
-    `settings` is called only for a package name (a path needs no hub)."""
+    `settings` is called only for a package name (a path needs no hub), which is refused on
+    a kernel where the hub's matrix saw it fail unless `ignore_matrix`."""
     if not is_path(spec):
-        yield installed_target(spec, settings(), allow_unsigned)
+        yield installed_target(spec, settings(), allow_unsigned, ignore_matrix)
         return
     path = Path(spec)
     if path.is_file():
@@ -147,10 +151,15 @@ def _compile(source: Path, out: Path) -> tuple[Path, ...]:
     return tuple(compile_objects(toolchain(), source, out, str(source)))
 
 
-def installed_target(spec: str, settings: Settings, allow_unsigned: bool) -> RunTarget:
-    """NAME[@VERSION] from the local install, pulled and verified first if needed."""
+def installed_target(
+    spec: str, settings: Settings, allow_unsigned: bool, ignore_matrix: bool = False
+) -> RunTarget:
+    """NAME[@VERSION] from the local install, pulled and verified first if needed, and
+    allowed by the policy now (it may have changed since the install)."""
     from ebpf_hub.client.install import ensure_installed
+    from ebpf_hub.client.policy import Candidate, enforce
 
-    installed = ensure_installed(settings, spec, allow_unsigned)
+    installed = ensure_installed(settings, spec, allow_unsigned, ignore_matrix)
+    enforce(Candidate.installed(installed), installed.objects)
     label = f"{installed.name}@{installed.version}"
     return RunTarget(label, Declarations.of(installed.config), tuple(installed.objects))

@@ -17,11 +17,13 @@ from ebpf_hub.fsutil import replace_directory
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.index.jsonindex import API_DIR, Digests, build_index, write_index
 from ebpf_hub.index.validate import validate
+from ebpf_hub.model.matrix import Matrices
 from ebpf_hub.model.package import Package
-from ebpf_hub.site.catalogue import check_categories, count_packages
+from ebpf_hub.site.catalogue import check_categories, count_packages, recent_names
 from ebpf_hub.site.engine import run_mkdocs
 from ebpf_hub.site.generated import SiteData
 from ebpf_hub.site.stage import stage_docs
+from ebpf_hub.site.suggest import write_names
 
 MKDOCS_FILE = Path("mkdocs.yml")
 TUF_DIR = "tuf"  # api/v1/tuf: the index's TUF metadata (ebpf_hub.trust)
@@ -39,13 +41,15 @@ def build_site(
     registry: str | None = None,
     packages: list[Package] | None = None,
     sign_index: IndexSigner | None = None,
+    matrices: Matrices | None = None,
 ) -> None:
     """Build the catalogue of `config`'s hub into `out`, with api/v1 beside the pages.
 
     `command_line` is the parser the CLI reference documents (`<!-- hub:cli -->`); `packages`
     defaults to the whole index, validated; `registry` to hub.yaml's; `digests` (the publish
     ledger) adds digests to versions and pins `oras pull` commands; `sign_index` signs the
-    new api/v1 (TUF) before it replaces the old, whose metadata it continues.
+    new api/v1 (TUF) before it replaces the old, whose metadata it continues; `matrices`
+    (the matrix ledger's summary) adds each tested version's kernel verdicts to both.
     """
     if packages is None:
         packages = _valid_packages(config)
@@ -64,7 +68,7 @@ def build_site(
     staging = Path(tempfile.mkdtemp(dir=config.root / STAGING_DIR, prefix="site-docs."))
     built = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new."))
     try:
-        pages = stage_docs(data, ledger, staging)
+        pages = stage_docs(data, ledger, staging, matrices)
         run_mkdocs(
             config.root / MKDOCS_FILE,
             docs_dir=staging,
@@ -72,8 +76,10 @@ def build_site(
             site_url=config.site_url,
             tags=config.categories,
             pages=pages,
+            extra={"hub_recent": recent_names(data.packages)},
         )
-        write_index(build_index(data.packages, data.registry, ledger), built)
+        write_index(build_index(data.packages, data.registry, ledger, matrices), built)
+        write_names(data.packages, built)
         if sign_index is not None:
             sign_index(built / API_DIR, out / API_DIR / TUF_DIR)
         built.chmod(0o755)

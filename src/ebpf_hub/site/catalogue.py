@@ -92,13 +92,27 @@ def category_table(page_src: str, categories: Mapping[str, str], counts: Mapping
         )
         for category, description in categories.items()
     ]
-    return table(("Category", "What it holds", "Packages"), rows)
+    # Search finds the category pages themselves; their table here is not indexed again.
+    listed = table(("Category", "What it holds", "Packages"), rows)
+    return f"<div data-search-exclude markdown>\n\n{listed}\n</div>\n"
+
+
+def _newest(packages: Sequence[Package]) -> list[Package]:
+    """The packages with the newest releases, newest first (ties by name), RECENT_LIMIT."""
+    newest = sorted(packages, key=lambda p: p.name)
+    newest.sort(key=lambda p: p.versions[-1].created, reverse=True)
+    return newest[:RECENT_LIMIT]
+
+
+def recent_names(packages: Sequence[Package]) -> list[dict[str, str]]:
+    """The newest packages' names and summaries, for the theme's templates (the 404 page)."""
+    return [{"name": p.name, "summary": p.summary} for p in _newest(packages)]
 
 
 def recent_packages(page_src: str, packages: Sequence[Package]) -> str:
-    """The packages with the newest releases, newest first (ties by name)."""
-    newest = sorted(packages, key=lambda p: p.name)
-    newest.sort(key=lambda p: p.versions[-1].created, reverse=True)
+    """The packages with the newest releases, as a table, which search does not index (it
+    finds the package pages)."""
+    newest = _newest(packages)
     if not newest:
         return "No packages yet.\n"
     rows = [
@@ -108,6 +122,7 @@ def recent_packages(page_src: str, packages: Sequence[Package]) -> str:
             cell(p.versions[-1].created),
             cell(p.summary),
         )
-        for p in newest[:RECENT_LIMIT]
+        for p in newest
     ]
-    return table(("Package", "Version", "Released", "Summary"), rows)
+    listed = table(("Package", "Version", "Released", "Summary"), rows)
+    return f"<div data-search-exclude markdown>\n\n{listed}\n</div>\n"

@@ -11,7 +11,7 @@ only make sense with pages staged by this package.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from mkdocs.commands.build import build
@@ -58,9 +58,11 @@ def run_mkdocs(
     site_url: str,
     tags: Iterable[str],
     pages: GeneratedPages,
+    extra: Mapping[str, object],
 ) -> None:
     """Build `docs_dir`, with the generated `pages` added, into `site_dir` with
-    `config_file`'s theme, plugins and navigation."""
+    `config_file`'s theme, plugins and navigation; `extra` joins `extra` of mkdocs.yml, which
+    the theme's templates read (the 404 page lists packages from it)."""
     logger = logging.getLogger("mkdocs")
     collected = _Collect()
     logger.addHandler(collected)
@@ -68,6 +70,7 @@ def run_mkdocs(
         config = load_config(
             str(config_file), docs_dir=str(docs_dir), site_dir=str(site_dir), site_url=site_url
         )
+        config.extra.update(extra)
         plugin = config.plugins.get(TAGS_PLUGIN)
         if plugin is None:
             raise HubError(f"{config_file.name}: the site needs Material's tags plugin; add tags")

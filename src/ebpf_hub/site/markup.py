@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 
 from ebpf_hub.site.sanitize import GENERATED_ANCHORS, LINK_REL, SCHEMES
 
 _ATX_HEADING = re.compile(r"^(#{1,6})(?=\s|$)")
+# What may end an ATX heading's text: closing hashes, an attribute list (an id of its own).
+_HEADING_END = re.compile(r"(\s+#+)?\s*(\{[^}]*\})?\s*$")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # Characters Markdown would read as markup, as numeric entities that render as themselves.
 _MARKDOWN_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]|"})
@@ -106,26 +108,68 @@ def html_admonition(kind: str, title: str, body: str) -> str:
     )
 
 
-def embed_document(markdown: str) -> str:
+def embed_document(markdown: str, *, lead: str = "", drop_sections: Set[str] = frozenset()) -> str:
     """A stand-alone Markdown document (a README) made fit to sit under a page's `##` section.
 
-    Its own title (a leading `# ...` line) is dropped, as the page has one, and every other
-    heading moves one level down so it nests under the section. Fenced code is left alone.
+    Its own title (a leading `# ...` line) is dropped, as the page has one, and so are its
+    first paragraphs while they repeat `lead` (the page's About text), and its `##` sections
+    whose title, lower-cased, is in `drop_sections` (what the page generates itself). Every
+    other heading moves one level down so it nests under the section, and gets an id of its
+    own, `readme-SLUG`, so that none takes an id the page's generated sections use. Fenced code
+    is left alone.
     """
     lines = markdown.strip("\n").splitlines()
     if lines and re.match(r"#\s", lines[0]):
         lines = lines[1:]
+    lines = _without_lead(lines, lead)
     fence: str | None = None
+    dropping = False
+    taken: set[str] = set()
     out = []
     for text in lines:
         line = text
         marker = _FENCE.match(line)
         run = marker.group(1) if marker else ""
+        heading = _ATX_HEADING.match(line) if fence is None and not run else None
         if fence is None and run:
             fence = run
         elif fence is not None and run.startswith(fence):
             fence = None
-        elif fence is None:
-            line = _ATX_HEADING.sub(lambda m: "#" * min(len(m.group(1)) + 1, 6), line)
-        out.append(line)
+        elif heading is not None:
+            title = _HEADING_END.sub("", line[heading.end() :]).strip()
+            if len(heading.group(1)) <= 2:
+                dropping = title.lower() in drop_sections
+            if not dropping:
+                level = "#" * min(len(heading.group(1)) + 1, 6)
+                line = f"{level} {title} {{ #{_readme_id(title, taken)} }}"
+        if not dropping:
+            out.append(line)
     return "\n".join(out).strip("\n") + "\n"
+
+
+def _without_lead(lines: list[str], lead: str) -> list[str]:
+    """`lines` less the paragraphs at their start that `lead` starts with, in the same order
+    (compared word by word, so line breaks do not matter)."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", lead.strip())]
+    start = 0
+    for paragraph in paragraphs:
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+        end = start
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        if not paragraph or " ".join(" ".join(lines[start:end]).split()) != paragraph:
+            break
+        start = end
+    return lines[start:]
+
+
+def _readme_id(title: str, taken: set[str]) -> str:
+    """`readme-SLUG` for a README heading, made unique among `taken` (which it joins)."""
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    base = "readme-" + ("-".join(words) or "section")
+    anchor, count = base, 1
+    while anchor in taken:
+        anchor, count = f"{base}-{count}", count + 1
+    taken.add(anchor)
+    return anchor

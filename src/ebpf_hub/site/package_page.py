@@ -1,24 +1,33 @@
 """One package's page: what it is, how to install it, what it may do, and every version.
 
 The page's Markdown holds only what contributors write in Markdown (description, README) and
-the headings; everything else is HTML that `pages` puts in once the Markdown is rendered: what
-people search for (summary, keywords) before search indexing, what is derived from the index
-(badges, commands, tables, permissions) after it. That keeps a 10,000-package build cheap.
-The Markdown is sanitized once rendered (see `pages`); every other contributor-written field is
-escaped, so it shows as typed and cannot break the page.
+its headings; everything else is HTML that `pages` puts in once the Markdown is rendered: what
+people search for (summary, the facts sidebar with license, hooks, capabilities, keywords)
+before search indexing, what is derived from the index (commands, tables, permissions) after
+it. That keeps a 10,000-package build cheap. The Markdown is sanitized once rendered (see
+`pages`); every other contributor-written field is escaped, so it shows as typed.
+
+Layout: the title and summary, then a two-column part (one column on a phone): the facts
+sidebar (`facts`) and the table of contents beside the sections, Install first. The versions
+table is built from a list of columns, so that later columns (signature, tested kernels) slot
+in without a rewrite.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
 from ebpf_hub.model.index import Published
-from ebpf_hub.model.package import Maintainer, Output, Package, Version
+from ebpf_hub.model.matrix import KernelVerdict
+from ebpf_hub.model.package import Output, Package, Version
 from ebpf_hub.model.requires import Requires
 from ebpf_hub.oci.hosts import is_loopback
 from ebpf_hub.oci.reference import LAYOUT_PREFIX
+from ebpf_hub.site.facts import PackageFacts, PublishedVersions, size_phrase
+from ebpf_hub.site.factsbox import facts_for_search, facts_sidebar
 from ebpf_hub.site.markup import (
     cell,
     embed_document,
@@ -27,20 +36,25 @@ from ebpf_hub.site.markup import (
     html_code,
     html_commands,
     html_heading,
-    html_link,
     html_list,
     html_table,
 )
+from ebpf_hub.site.matrixview import ANCHOR as MATRIX_ANCHOR
+from ebpf_hub.site.matrixview import TITLE as MATRIX_TITLE
+from ebpf_hub.site.matrixview import matrix_section
 from ebpf_hub.site.pages import Block, GeneratedPage, marker
-
-# Ledger entries of one package, by version.
-PublishedVersions = Mapping[str, Published]
 
 # Hooks that attach to a network interface, so `run` needs to be told which one.
 _INTERFACE_HOOKS = frozenset({"xdp", "tc"})
 _SHORT_DIGEST = len("sha256:") + 12
-# The About heading: the first <h2> of a package page (its only <h1>, the title, comes first).
-_ABOUT = "<h2"
+# The About heading, from the page's Markdown: the sidebar and Install go before it.
+_ABOUT = '<h2 id="about"'
+# Sections of a README that the page generates from the index: left out of the README.
+_GENERATED_SECTIONS = {"programs": "programs", "program": "programs", "parameters": "parameters"}
+# Where the page's table of contents goes: in the side column, below the facts.
+_CONTENTS = marker("contents")
+# Where the client's installation is explained, from a package page (packages/NAME/).
+INSTALL_CLIENT = "../../install/"
 
 
 def page_path(name: str) -> str:
@@ -49,9 +63,16 @@ def page_path(name: str) -> str:
 
 
 def package_page(
-    package: Package, registry: str, published: PublishedVersions, readme: str | None
+    package: Package,
+    registry: str,
+    published: PublishedVersions,
+    readme: str | None,
+    facts: PackageFacts,
+    *,
+    matrix: Mapping[str, tuple[KernelVerdict, ...]] | None = None,
 ) -> GeneratedPage:
-    """The page of `package`; `readme` is its source README.md when the hub has it."""
+    """The page of `package`; `readme` is its source README.md when the hub has it; `matrix`
+    the kernel matrix's verdicts by version (`ebpf_hub.site.matrixview`)."""
     meta = {
         "title": package.name,
         # Material puts the description into a <meta> tag unescaped: it must be HTML already.
@@ -61,67 +82,60 @@ def package_page(
         "search": {"boost": 2},
     }
     markdown = f"# {package.name}\n\n## About\n\n" + package.description.strip() + "\n"
-    # Below the title: the summary, then the install commands, then About (the first <h2>).
-    head = (
-        Block(f'<p class="hub-summary">{cell(package.summary)}</p>\n', _ABOUT, indexed=True),
-        Block(
-            _badges(package) + _install(package, registry, published) + "\n\n",
-            _ABOUT,
-            indexed=False,
-        ),
-    )
+    parameters = _parameters(package, published)
+    kernels = matrix_section(package, matrix or {})
+    sections: list[tuple[str, str]] = [("versions", "Versions")]
+    sections += [(MATRIX_ANCHOR, MATRIX_TITLE)] if kernels else []
+    sections += [("programs", "Programs")]
+    sections += [("permissions", "Permissions")]
+    sections += [("parameters", "Parameters")] if parameters else []
+    sections += [("requirements", "Requirements")]
+    output = _output(package.output or Output())
+    sections += [("output", "Output")] if output else []
     details = "".join(
         [
             _versions(package, published),
+            kernels,
             _programs(package),
             _permissions(package),
-            _parameters(package, published),
+            parameters,
             _requirements(package.requires),
-            _output(package.output or Output()),
-            _maintainers(package.maintainers),
-            _source(package),
+            output,
         ]
     )
-    # The About section ends with the keywords (searchable) and the details, at the end of the
-    # page or, when the README follows, at a marker that the details replace.
-    keywords = [_keywords(package)] if package.keywords else []
+    install = _install(package, registry, published)
+    head = (
+        Block(
+            f'<p class="hub-summary">{cell(package.summary)}</p>\n<div class="hub-package">'
+            + '<div class="hub-package__side">'
+            + facts_for_search(facts)
+            + f'{_CONTENTS}</div><div class="hub-package__main">\n',
+            _ABOUT,
+            indexed=True,
+        ),
+        Block(facts_sidebar(facts), facts_for_search(facts), indexed=False, replaces=True),
+        Block(install + "\n\n", _ABOUT, indexed=False, headings=_install_heading(install)),
+    )
     if readme is None:
-        tail = [Block(f"\n{k}", None, indexed=True) for k in keywords]
-        tail.append(Block(f"\n{details}", None, indexed=False))
+        tail = [Block(f"\n{details}", None, indexed=False, headings=tuple(sections))]
     else:
         end = marker("readme")
-        markdown += f"\n{end}\n\n## README\n\n" + embed_document(readme)
-        tail = [Block(f"{k}\n", end, indexed=True) for k in keywords]
-        tail.append(Block(details, end, indexed=False))
-    return GeneratedPage(meta, markdown, (*head, *tail), contributed=True)
+        generated = {anchor for anchor, _ in sections}
+        drop = {title for title, anchor in _GENERATED_SECTIONS.items() if anchor in generated}
+        embedded = embed_document(readme, lead=package.description, drop_sections=drop)
+        markdown += f"\n{end}\n\n## README\n\n" + embedded
+        tail = [Block(details, end, indexed=False, headings=tuple(sections))]
+    tail.append(Block("</div></div>\n", None, indexed=False))
+    return GeneratedPage(meta, markdown, (*head, *tail), contributed=True, contents=_CONTENTS)
 
 
-def _keywords(package: Package) -> str:
-    return "<p>Keywords: " + ", ".join(html_code(k) for k in package.keywords) + "</p>"
-
-
-def _badge(key: str, value: str, kind: str) -> str:
-    return (
-        f'<span class="hub-badge hub-badge--{kind}"><span class="hub-badge__key">{key}</span>'
-        f'<span class="hub-badge__value">{escape(value)}</span></span>'
-    )
-
-
-def _badges(package: Package) -> str:
-    requires = package.requires
-    latest = package.latest
-    badges = [
-        _badge("license", package.license, "license"),
-        _badge("latest", latest.version, "version")
-        if latest
-        else _badge("latest", "all yanked", "yanked"),
-        _badge("kernel", f"≥ {requires.kernel}", "kernel"),
-        _badge("arch", " · ".join(requires.architectures), "arch"),
-    ]
-    return '<div class="hub-badges">' + "".join(badges) + "</div>"
+def _install_heading(install: str) -> tuple[tuple[str, str], ...]:
+    return (("install", "Install"),) if 'id="install"' in install else ()
 
 
 def _install(package: Package, registry: str, published: PublishedVersions) -> str:
+    """The commands, with what `run` needs (root, or the capabilities named) and where to get
+    the client; nothing to install when every version is yanked."""
     latest = package.latest
     if latest is None:
         return html_admonition(
@@ -130,26 +144,47 @@ def _install(package: Package, registry: str, published: PublishedVersions) -> s
             "<p><code>ebpf-hub install</code> will not pick any version of this package.</p>",
         )
     needs_interface = any(p.attach in _INTERFACE_HOOKS for p in package.programs)
-    run = f"ebpf-hub run {package.name}" + (" --iface eth0" if needs_interface else "")
+    run = f"sudo ebpf-hub run {package.name}" + (" --iface eth0" if needs_interface else "")
     entry = published.get(latest.version)
     digest = entry.digest if entry else None
-    pull = _oras_pull(registry, package.name, f"@{digest}" if digest else f":{latest.version}")
+    pull = _oras_pull(
+        registry,
+        package.name,
+        f"@{digest}" if digest else f":{latest.version}",
+        package.requires.architectures[0],
+    )
+    capabilities = package.requires.capabilities or ()
+    privileges = (
+        "as root, or with the capabilities " + ", ".join(html_code(c) for c in capabilities)
+        if capabilities
+        else "as root"
+    )
     return (
         html_heading("install", "Install")
         + html_commands([f"ebpf-hub install {package.name}", run])
-        + f"<p>The artifact itself, version {escape(latest.version)}, with any OCI client:</p>"
-        + html_commands([pull])
+        + f'<p class="hub-privileges"><code>run</code> loads programs into the kernel: it '
+        f"needs to run {privileges}. <code>install</code> needs no privileges. "
+        f'New to the client? <a href="{INSTALL_CLIENT}">Install ebpf-hub</a>.</p>'
+        + f"<p>The artifact itself, version {escape(latest.version)}, with oras (or any OCI "
+        "client):</p>" + html_commands([pull])
     )
 
 
-def _oras_pull(registry: str, name: str, suffix: str) -> str:
+def _oras_pull(registry: str, name: str, suffix: str, arch: str) -> str:
     """The `oras pull` command for an artifact, as oras takes it: a layout is named with
     `--oci-layout`, and a loopback registry (a local hub: scripts/up) speaks plain HTTP, which
-    oras must be told, as the hub's client allows it there without being told."""
+    oras must be told, as the hub's client allows it there without being told. A version is
+    an image index with a manifest per architecture, whose files have the same names: oras
+    is told the platform of `arch` (the package's first), else it would write them all; an
+    architecture no platform names (metadata that skipped validation) gets no flag."""
+    from ebpf_hub.oci.imageindex import OCI_ARCH, Platform
+
+    platform = f"--platform {Platform.of_arch(arch)} " if arch in OCI_ARCH else ""
     if registry.startswith(LAYOUT_PREFIX):
-        return f"oras pull --oci-layout {registry.removeprefix(LAYOUT_PREFIX)}/{name}{suffix}"
+        layout = registry.removeprefix(LAYOUT_PREFIX)
+        return f"oras pull {platform}--oci-layout {layout}/{name}{suffix}"
     plain = "--plain-http " if is_loopback(registry.partition("/")[0]) else ""
-    return f"oras pull {plain}{registry}/{name}{suffix}"
+    return f"oras pull {platform}{plain}{registry}/{name}{suffix}"
 
 
 def _digest_cell(entry: Published | None) -> str:
@@ -171,18 +206,39 @@ def _status_cell(version: Version, latest: Version | None) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class VersionColumn:
+    """A column of the versions table: its header and its cell (HTML) for a version and the
+    version's ledger entry (None until published)."""
+
+    header: str
+    cell: Callable[[Version, Published | None, Version | None], str]
+
+
+def _size_cell(version: Version, entry: Published | None, latest: Version | None) -> str:
+    return escape(size_phrase(entry.size)) if entry else '<span class="hub-muted">—</span>'
+
+
+#: The versions table, left to right; the trust and kernel-matrix work adds its columns here.
+VERSION_COLUMNS: Sequence[VersionColumn] = (
+    VersionColumn("Version", lambda v, e, latest: escape(v.version)),
+    VersionColumn(
+        "Released", lambda v, e, latest: f'<span class="hub-nowrap">{escape(v.created)}</span>'
+    ),
+    VersionColumn("Size", _size_cell),
+    VersionColumn("Digest", lambda v, e, latest: _digest_cell(e)),
+    VersionColumn("Status", lambda v, e, latest: _status_cell(v, latest)),
+    VersionColumn("Changes", lambda v, e, latest: escape(v.changes)),
+)
+
+
 def _versions(package: Package, published: PublishedVersions) -> str:
+    latest = package.latest
     rows = [
-        (
-            escape(v.version),
-            escape(v.created),
-            _digest_cell(published.get(v.version)),
-            _status_cell(v, package.latest),
-            escape(v.changes),
-        )
+        tuple(column.cell(v, published.get(v.version), latest) for column in VERSION_COLUMNS)
         for v in reversed(package.versions)
     ]
-    header = ("Version", "Released", "Digest", "Status", "Changes")
+    header = tuple(column.header for column in VERSION_COLUMNS)
     return html_heading("versions", "Versions") + html_table(header, rows)
 
 
@@ -280,37 +336,3 @@ def _output(output: Output) -> str:
         + "<p>What <code>ebpf-hub run</code> prints:</p>"
         + html_list(items)
     )
-
-
-def _maintainers(maintainers: tuple[Maintainer, ...]) -> str:
-    items = []
-    for person in maintainers:
-        links = []
-        if person.github is not None:
-            links.append(html_link(f"https://github.com/{person.github}", f"@{person.github}"))
-        if person.email is not None:
-            links.append(html_link(f"mailto:{person.email}", person.email))
-        contact = f" ({', '.join(links)})" if links else ""
-        items.append(escape(person.name) + contact)
-    return html_heading("maintainers", "Maintainers") + html_list(items)
-
-
-def _source(package: Package) -> str:
-    source = package.source
-    latest = package.latest or package.versions[-1]
-    if source.git is not None:
-        where = html_link(source.git)
-        if source.subdir is not None:
-            where += f", directory {html_code(source.subdir)}"
-        pin = f"commit {html_code(latest.pin or '')}"
-    else:
-        where = f"{html_code(source.path or '')} in the hub's repository"
-        pin = f"tree hash {html_code(latest.pin or '')}"
-    items = [f"Sources: {where}; version {escape(latest.version)} is pinned to {pin}"]
-    if package.homepage is not None:
-        items.append(f"Homepage: {html_link(package.homepage)}")
-    items.append(
-        f'Metadata as JSON: <a href="../../api/v1/packages/{package.name}.json">'
-        f"api/v1/packages/{package.name}.json</a>"
-    )
-    return html_heading("source", "Source") + html_list(items)

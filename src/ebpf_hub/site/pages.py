@@ -24,6 +24,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html import escape, unescape
 from typing import Any
 
 from mkdocs.config.base import Config
@@ -32,6 +33,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, file_sort_key
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import TableOfContents
 
 from ebpf_hub.site.sanitize import sanitize
 
@@ -57,11 +59,18 @@ class Block:
     """HTML put into a rendered page: right before the first `before` in it (something its
     Markdown renders, or a `marker`), or at its end when `before` is None. The HTML holds any
     newlines around it. `indexed` blocks go in before the search plugin indexes the page, so
-    search finds their text; the others after it."""
+    search finds their text; the others after it. The HTML is rendered after the Markdown, so
+    its headings are not in the page's table of contents unless listed in `headings`."""
 
     html: str
     before: str | None
     indexed: bool
+    # The `<h2>` sections the HTML holds, (anchor, title): added to the page's table of
+    # contents where they fall among the headings its Markdown gave it.
+    headings: tuple[tuple[str, str], ...] = ()
+    # The HTML takes the place of `before` instead of going before it: a stand-in that search
+    # indexed (short text, cheap to index) becomes the HTML people see.
+    replaces: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,10 @@ class GeneratedPage:
     markdown: str
     blocks: tuple[Block, ...] = ()
     contributed: bool = False
+    # A `marker` the page's table of contents goes before, as HTML: the headings its Markdown
+    # gave it and those its blocks list, in the order of the page. Material's own sidebar
+    # table of contents costs a template rendering per page; this costs a string join.
+    contents: str | None = None
 
 
 # Docs path of a page (`packages/NAME.md`) -> the page.
@@ -117,6 +130,8 @@ class GeneratedPagesPlugin(BasePlugin[NoOptions]):  # type: ignore[no-untyped-ca
             return None
         if generated.contributed:
             html = _sanitize_around_markers(html)
+        # An option or a negative value (`-errno`, `--param`) must not break after its dash.
+        html = html.replace("<code>-", '<code class="hub-nowrap">-')
         return _put_blocks(html, generated, page.file.src_uri, indexed=True)
 
     @event_priority(-100)  # after the search plugin (priority 0) has indexed the page
@@ -124,6 +139,8 @@ class GeneratedPagesPlugin(BasePlugin[NoOptions]):  # type: ignore[no-untyped-ca
         generated = self.pages.get(page.file.src_uri)
         if generated is not None:
             content = _put_blocks(page.content or "", generated, page.file.src_uri, indexed=False)
+            if generated.contents is not None:
+                content = _put_contents(content, page.toc, generated, generated.contents)
             page.content = _MARKER.sub("", content)
         return context
 
@@ -147,5 +164,31 @@ def _put_blocks(content: str, page: GeneratedPage, uri: str, *, indexed: bool) -
         at = content.find(block.before)
         if at < 0:
             raise PluginError(f"{uri}: {block.before!r} is gone, where generated HTML goes")
-        content = content[:at] + block.html + content[at:]
+        rest = at + len(block.before) if block.replaces else at
+        content = content[:at] + block.html + content[rest:]
     return content
+
+
+def _put_contents(content: str, toc: TableOfContents, page: GeneratedPage, before: str) -> str:
+    """`content` with its table of contents (`<h2>` and `<h3>` sections) before `before`.
+
+    The Markdown's headings come from `toc` (below the page's title when it has one); their
+    titles are text the toc extension took from contributor Markdown, so they are escaped
+    again here, after undoing any escaping of its own."""
+    top = toc.items[0].children if len(toc.items) == 1 and toc.items[0].level == 1 else toc.items
+    entries = [(2, link.id, escape(unescape(link.title))) for link in top]
+    entries += [
+        (3, child.id, escape(unescape(child.title))) for link in top for child in link.children
+    ]
+    entries += [(2, anchor, escape(title)) for b in page.blocks for anchor, title in b.headings]
+    entries.sort(key=lambda entry: content.find(f'id="{entry[1]}"'))
+    items = "".join(
+        f'<li class="hub-toc__level-{level}"><a href="#{escape(anchor)}">{title}</a></li>'
+        for level, anchor, title in entries
+    )
+    nav = (
+        '<nav class="hub-toc" aria-labelledby="hub-toc-title">'
+        f'<p id="hub-toc-title" class="hub-toc__title">On this page</p><ul>{items}</ul></nav>'
+    )
+    at = content.find(before)
+    return content[:at] + nav + content[at:] if at >= 0 else content

@@ -42,6 +42,8 @@ GENERATED_ANCHORS: Final = frozenset(
         "output",
         "maintainers",
         "source",
+        "facts",
+        "matrix",
     }
 )
 _CLASS: Final = re.compile(r"(?!md-|hub-)[A-Za-z][A-Za-z0-9_-]*")

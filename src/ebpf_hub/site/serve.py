@@ -22,6 +22,7 @@ from typing import Any
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HubConfig, load_config
 from ebpf_hub.index.jsonindex import Digests
+from ebpf_hub.model.matrix import Matrices
 from ebpf_hub.oci.distribution import LocalRegistry
 from ebpf_hub.oci.layoutreader import LayoutReader
 from ebpf_hub.oci.reference import RegistryReference, parse_reference
@@ -58,7 +59,7 @@ def fingerprint(root: Path) -> Fingerprint:
     return frozenset(entries)
 
 
-def _handler(out: Path, layout: Path | None, registry: str | None) -> type[SiteHandler]:
+def site_handler(out: Path, layout: Path | None, registry: str | None) -> type[SiteHandler]:
     """The handler class for the site in `out` and, with `layout`, its registry at /v2/.
 
     The pages name `registry` (`HOST:PORT/NAMESPACE`), so the layouts are served under that
@@ -95,14 +96,19 @@ def serve_site(
     digests: Digests | None = None,
     registry: str | None = None,
     layout: Path | None = None,
+    matrices: Matrices | None = None,
 ) -> None:
     """Build the site into `out`, serve it at http://HOST:PORT/ and rebuild on change, until
     interrupted (Ctrl-C). `command_line`, `digests` and `registry` are passed to every build
     (see `build_site`); `layout`, the directory `publish --registry oci:DIR` wrote, is served
     read-only at /v2/ as `registry`."""
-    handler = _handler(out, layout, registry)
+    handler = site_handler(out, layout, registry)
     build = functools.partial(
-        build_site, digests=digests, registry=registry, command_line=command_line
+        build_site,
+        digests=digests,
+        registry=registry,
+        command_line=command_line,
+        matrices=matrices,
     )
     build(config, out)
     server = ThreadingHTTPServer((host, port), handler)

@@ -1,8 +1,9 @@
 """The docs MkDocs builds from: `site/` with its markers filled, plus the generated pages.
 
 Hand-written pages are copied to a staging directory under build/ and their markers filled
-there, so `site/` keeps what people wrote. Generated pages (one per package, one per category)
-are never written anywhere: they are handed to MkDocs from memory (see `pages`).
+there, so `site/` keeps what people wrote. Generated pages (one per package, one per category,
+the list of all packages) are never written anywhere: they are handed to MkDocs from memory
+(see `pages`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from pathlib import Path
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.jsonindex import Digests
+from ebpf_hub.model.matrix import Matrices
 from ebpf_hub.model.package import Package
 from ebpf_hub.site.catalogue import category_page, category_path
+from ebpf_hub.site.facts import BuildDate, PackageFacts
 from ebpf_hub.site.generated import MARKER, SiteData, expand
+from ebpf_hub.site.listing import LISTING_PATH, listing_page
 from ebpf_hub.site.package_page import package_page, page_path
 from ebpf_hub.site.pages import GeneratedPage
 
@@ -24,9 +28,11 @@ SECURITY_FILE = Path("SECURITY.md")
 SECURITY_PAGE = "security.md"
 
 
-def stage_docs(data: SiteData, digests: Digests, staging: Path) -> dict[str, GeneratedPage]:
+def stage_docs(
+    data: SiteData, digests: Digests, staging: Path, matrices: Matrices | None = None
+) -> dict[str, GeneratedPage]:
     """Fill the empty directory `staging` with the hand-written pages, markers filled; return
-    the generated pages by docs path."""
+    the generated pages by docs path (`matrices`: the kernel matrix's verdicts to show)."""
     source = data.config.root / DOCS_DIR
     if not source.is_dir():
         raise HubError(f"{source}: the site's hand-written pages are missing; restore {DOCS_DIR}/")
@@ -46,11 +52,21 @@ def stage_docs(data: SiteData, digests: Digests, staging: Path) -> dict[str, Gen
         category_path(category): category_page(category, description, data.counts[category])
         for category, description in data.config.categories.items()
     }
+    built = BuildDate.of(data.packages)
+    facts = []
     for package in data.packages:
         published = digests.get(package.name, {})
+        known = PackageFacts.of(package, published, built)
+        facts.append(known)
         pages[page_path(package.name)] = package_page(
-            package, data.registry, published, _readme(data, package)
+            package,
+            data.registry,
+            published,
+            _readme(data, package),
+            known,
+            matrix=(matrices or {}).get(package.name),
         )
+    pages[LISTING_PATH] = listing_page(facts)
     taken = sorted(written.intersection(pages))
     if taken:
         raise HubError(

@@ -11,13 +11,15 @@ the cache, which serves until its metadata expires.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from tuf.api import exceptions as tuf_errors
-from tuf.api.metadata import Root
+from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
 from tuf.ngclient import Updater, UpdaterConfig
 from tuf.ngclient.fetcher import FetcherInterface
 
@@ -41,6 +43,8 @@ _CONFIG = UpdaterConfig(
     max_root_rotations=64, timestamp_max_length=16 * 1024, targets_max_length=4 * 1024 * 1024
 )
 _REFUSED = (tuf_errors.RepositoryError, tuf_errors.DownloadError)
+_ROOT_HISTORY = "root_history"  # python-tuf's directory of trusted roots, in its cache
+_ROOT_FILE = re.compile(r"[0-9]{1,12}\.root\.json")
 
 Notice = Callable[[str], None]
 
@@ -103,7 +107,10 @@ class TrustedIndex:
     `hub_url` is the hub's URL, or the directory of a local hub (read in place, verified
     all the same); `root` is the trusted root's bytes (default: the one installed for the
     hub); `notice` receives the one line saying the cache serves because the hub is
-    unreachable; an `offline` index never asks the hub (shell completion, `list`).
+    unreachable; an `offline` index never asks the hub (shell completion, `list`). A `mirror`
+    (a directory laid out as the hub's `api/v1`: an imported bundle) is read instead of the
+    hub, verified against the same root into the same cache, so that the hub's files it
+    carries then serve offline as if fetched from the hub.
     """
 
     def __init__(
@@ -114,8 +121,10 @@ class TrustedIndex:
         root: bytes | None = None,
         notice: Notice | None = None,
         offline: bool = False,
+        mirror: Path | None = None,
     ) -> None:
         self.hub = hub_base(hub_url)
+        self._api = mirror.absolute().as_uri() + "/" if mirror else f"{self.hub}{API_PATH}"
         self._root = root
         self._notice = notice
         self._fetcher = HubFetcher(client)
@@ -164,7 +173,7 @@ class TrustedIndex:
         except (FileNotFoundError, UnsafePathError, tuf_errors.LengthOrHashMismatchError):
             pass
         directory, slash, name = relative.rpartition("/")
-        url = f"{self.hub}{API_PATH}{directory}{slash}{info.hashes['sha256']}.{name}"
+        url = f"{self._api}{directory}{slash}{info.hashes['sha256']}.{name}"
         fetcher = self._offline_fetcher() if self._offline is not None else self._fetcher
         try:
             data = fetcher.download_bytes(url, info.length)
@@ -179,6 +188,48 @@ class TrustedIndex:
         private_dir(cache_dir(), *self._cache, "targets")
         write_atomic(cached, data, durable=False)  # verified again on every read
         return data
+
+    def mirror_files(self, relatives: Iterable[str]) -> dict[str, bytes]:
+        """What a mirror of the hub must serve for a client to verify the files `relatives`
+        (each fetched and verified first), named as the hub serves them: the newest root as
+        `tuf/N.root.json` (with every older one, so that a client trusting any of them
+        walks up to it), `tuf/timestamp.json`, the snapshot, the top-level targets and the
+        bins naming those files as `tuf/VERSION.ROLE.json`, and each file as
+        `DIR/SHA256.NAME`. All of it is this client's verified copy: an offline bundle
+        (`ebpf_hub.client.bundle`) carries it to a machine that verifies it again."""
+        files: dict[str, bytes] = {}
+        roles = {Timestamp.type, Snapshot.type, Targets.type}
+        for relative in relatives:
+            data = self.fetch(relative)
+            if data is None:
+                raise HubError(f"the signed index of {self.hub} has no {relative}")
+            updater = self._refreshed()
+            info = updater.get_targetinfo(relative)
+            assert info is not None  # noqa: S101 - fetch just found it
+            directory, slash, name = relative.rpartition("/")
+            files[f"{directory}{slash}{info.hashes['sha256']}.{name}"] = data
+            roles.add(self._delegate_of(relative))
+        for role in sorted(roles):
+            with open_regular(self._metadata_dir / f"{quote(role, '')}.json") as handle:
+                data = handle.read()
+            version = json.loads(data)["signed"]["version"]
+            name = "timestamp.json" if role == Timestamp.type else f"{version}.{role}.json"
+            files[f"{METADATA_DIR}/{name}"] = data
+        history = self._metadata_dir / _ROOT_HISTORY  # python-tuf keeps every root it trusted
+        for path in history.iterdir():
+            if _ROOT_FILE.fullmatch(path.name):
+                with open_regular(path) as handle:
+                    files[f"{METADATA_DIR}/{path.name}"] = handle.read()
+        return files
+
+    def _delegate_of(self, relative: str) -> str:
+        """The role that signs `relative`: its hashed bin, or the top-level targets."""
+        with open_regular(self._metadata_dir / f"{Targets.type}.json") as handle:
+            targets = Metadata[Targets].from_bytes(handle.read())
+        delegations = targets.signed.delegations
+        if delegations is None or delegations.succinct_roles is None:
+            return Targets.type
+        return delegations.succinct_roles.get_role_for_target(relative)
 
     def _refreshed(self) -> Updater:
         """The updater, its top-level metadata refreshed: from the hub, else the cache."""
@@ -217,9 +268,9 @@ class TrustedIndex:
         try:
             return Updater(
                 str(self._metadata_dir),
-                f"{self.hub}{API_PATH}{METADATA_DIR}/",
+                f"{self._api}{METADATA_DIR}/",
                 str(self._targets_dir),
-                f"{self.hub}{API_PATH}",
+                self._api,
                 fetcher,
                 _CONFIG,
                 bootstrap=root,
@@ -231,9 +282,7 @@ class TrustedIndex:
             ) from None
 
     def _offline_fetcher(self) -> CachedFetcher:
-        return CachedFetcher(
-            f"{self.hub}{API_PATH}{METADATA_DIR}/", self._metadata_dir, self._offline or ""
-        )
+        return CachedFetcher(f"{self._api}{METADATA_DIR}/", self._metadata_dir, self._offline or "")
 
     def _refusal(self, exc: Exception) -> HubError:
         context = Context(self.hub, self._metadata_dir, self._fetcher.last, self._offline)

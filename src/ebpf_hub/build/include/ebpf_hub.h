@@ -6,11 +6,13 @@
  * package writes `#include "ebpf_hub.h"` and nothing else to be understood by
  * `ebpf-hub run`.
  *
- *  - Events: a BPF_MAP_TYPE_RINGBUF map named `events` carries records of one
- *    struct type, named with EBPF_HUB_EVENT(struct event).  A ring buffer has no
- *    value type of its own (libbpf 1.1 refuses `__type(value, ...)` on one), so
- *    the macro records the type through a pointer variable in the `.ebpf_hub`
- *    section, which libbpf skips at load time but which stays in the object's BTF.
+ *  - Events: a map named `events`, a BPF_MAP_TYPE_RINGBUF or a
+ *    BPF_MAP_TYPE_PERF_EVENT_ARRAY, carries records of one struct type: the one
+ *    named with EBPF_HUB_EVENT(struct T), else `struct event` (the libbpf-tools
+ *    convention; the builder names it in the object when only local variables
+ *    use it).  Neither map kind has a value type of its own, so the macro records
+ *    the type through a pointer variable in the `.ebpf_hub` section, which libbpf
+ *    skips at load time but which stays in the object's BTF.
  *  - Addresses: fields typed ipv4_addr_t / ipv6_addr_t (network byte order)
  *    are printed as addresses; char arrays are printed as strings.
  *  - Parameters: `const volatile` globals (.rodata) are the package's
