@@ -500,3 +500,13 @@ def test_in_repo_readme_is_embedded_below_the_package_details(site: Served) -> N
     assert page.index('id="readme"') < page.index('id="readme-example-output"')
     assert '<h3 id="readme-example-output">' in page
     assert "# in another shell:" in page  # a comment in a code block, not a heading
+
+
+def test_a_package_page_lists_the_metrics_run_serves(site: Served) -> None:
+    """The names a Grafana panel needs, before anyone runs the package: the same function
+    names them for the page and for `run --metrics` (tests/test_metrics.py scrapes them)."""
+    histogram = (site.root / "packages/runqlat/index.html").read_text()
+    assert 'id="metrics"' in histogram
+    assert "<code>ebpf_hub_runqlat_hist_usecs_bucket</code>" in histogram
+    events = (site.root / "packages/opensnoop/index.html").read_text()
+    assert "<code>ebpf_hub_events_total</code>" in events

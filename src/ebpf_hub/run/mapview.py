@@ -18,6 +18,7 @@ from ebpf_hub.bpfobj.decode import compile_decoder
 from ebpf_hub.bpfobj.layout import Layout, build_layout
 from ebpf_hub.bpfobj.maps import MapInfo
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.metrics import NO_UNIT
 from ebpf_hub.model.package import OutputMap as DeclaredMap
 from ebpf_hub.run import histogram
 from ebpf_hub.run.eventfmt import Column, cell, columns, format_row, lookup
@@ -44,7 +45,7 @@ class OutputSpec:
     def from_config(cls, entry: DeclaredMap) -> OutputSpec:
         if entry.kind not in KINDS:
             raise HubError(f"output map {entry.map!r}: kind {entry.kind!r} is not one of {KINDS}")
-        return cls(entry.map, entry.kind, entry.title or entry.map, entry.unit or "value")
+        return cls(entry.map, entry.kind, entry.title or entry.map, entry.unit or NO_UNIT)
 
 
 def _decoder(btf: Btf, type_id: int | None) -> tuple[Decode, Layout | None]:

@@ -46,13 +46,13 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.metrics import EVENTS, EVENTS_LOST, NO_UNIT, metric_name
 from ebpf_hub.run.eventfmt import Column, EventFormat, cell, lookup
 from ebpf_hub.run.events import EventBuffer
 from ebpf_hub.run.maps import Map
 from ebpf_hub.run.mapview import Entry, OutputMap
 from ebpf_hub.safetext import clip, escape, quote
 
-PREFIX: Final = "ebpf_hub"
 LABEL_LIMIT: Final = 128  # characters of a label value before it is cut
 # Label names Prometheus gives a meaning: a key field of that name gets a `key_` prefix.
 _RESERVED_LABELS: Final = frozenset({"le", "quantile"})
@@ -98,11 +98,6 @@ def _stem(name: str) -> str:
     return name.removesuffix(".o").removesuffix(".bpf")
 
 
-def metric_name(*parts: str) -> str:
-    """`ebpf_hub_PART_PART...`, each part with what a metric name cannot hold made `_`."""
-    return "_".join(_NOT_NAME.sub("_", part) for part in (PREFIX, *parts) if part)
-
-
 def label_names(columns: Sequence[Column]) -> list[str]:
     """A label name per key column: `a.b` reads `a_b`; a name Prometheus reserves, starts
     with a digit or `__`, or repeats an earlier one is made unique with a `key_` prefix."""
@@ -133,7 +128,7 @@ def map_families(package: str, view: OutputMap, entries: Sequence[Entry]) -> lis
     help_text = escape(spec.title)  # the package author's words
     slots_of = view.slots
     if slots_of is not None:  # a histogram
-        unit = "" if spec.unit == "value" else spec.unit  # "value": no unit was declared
+        unit = "" if spec.unit == NO_UNIT else spec.unit
         name = metric_name(package, spec.map, unit)
         return [_histogram(name, help_text, names, [(k, slots_of(v)) for k, v in rows])]
     family = CounterMetricFamily if spec.kind == "counter" else GaugeMetricFamily
@@ -189,10 +184,10 @@ def event_families(package: str, events: Sequence[EventSource]) -> list[Metric]:
     """How many events each object's programs sent, and lost (a full perf buffer)."""
     names = ["package", "object", "type"]
     sent = CounterMetricFamily(
-        metric_name("events"), "Events the package's programs sent, as delivered", labels=names
+        metric_name(EVENTS), "Events the package's programs sent, as delivered", labels=names
     )
     lost = CounterMetricFamily(
-        metric_name("events_lost"),
+        metric_name(EVENTS_LOST),
         "Events the kernel dropped from a full perf buffer",
         labels=names,
     )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
 from ebpf_hub.model.index import Published
 from ebpf_hub.model.matrix import KernelVerdict
+from ebpf_hub.model.metrics import package_metrics
 from ebpf_hub.model.package import Output, Package, Version
 from ebpf_hub.model.requires import Requires
 from ebpf_hub.oci.hosts import is_loopback
@@ -92,6 +93,8 @@ def package_page(
     sections += [("requirements", "Requirements")]
     output = _output(package.output or Output())
     sections += [("output", "Output")] if output else []
+    metrics = _metrics(package)
+    sections += [("metrics", "Metrics")] if metrics else []
     details = "".join(
         [
             _versions(package, published),
@@ -101,6 +104,7 @@ def package_page(
             parameters,
             _requirements(package.requires),
             output,
+            metrics,
         ]
     )
     install = _install(package, registry, published)
@@ -319,6 +323,20 @@ def _requirements(requires: Requires) -> str:
     if requires.capabilities:
         items.append("Capabilities: " + ", ".join(html_code(c) for c in requires.capabilities))
     return html_heading("requirements", "Requirements") + html_list(items)
+
+
+def _metrics(package: Package) -> str:
+    """The Prometheus families `run --metrics` serves for this package, ready for Grafana."""
+    families = package_metrics(package.name, package.output or Output())
+    if not families:
+        return ""
+    rows = [(html_code(m.name), escape(m.type), escape(m.holds)) for m in families]
+    usage = html_code(f"sudo ebpf-hub run {package.name} --metrics 127.0.0.1:9435")
+    return (
+        html_heading("metrics", "Metrics")
+        + f"<p>With {usage}, Prometheus scrapes these (labels: the map key's fields):</p>"
+        + html_table(("Metric", "Type", "What it holds"), rows)
+    )
 
 
 def _output(output: Output) -> str:

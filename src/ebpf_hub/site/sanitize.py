@@ -44,6 +44,7 @@ GENERATED_ANCHORS: Final = frozenset(
         "source",
         "facts",
         "matrix",
+        "metrics",
     }
 )
 _CLASS: Final = re.compile(r"(?!md-|hub-)[A-Za-z][A-Za-z0-9_-]*")
