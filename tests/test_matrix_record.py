@@ -373,3 +373,54 @@ def test_unlinksnoop_installs_and_is_refused_by_preflight_here(
     assert "this host cannot run unlinksnoop@1.0.0, nothing was loaded" in done.stderr
     assert "kprobe programs: this kernel has no kprobes (CONFIG_KPROBES unset)" in done.stderr
     assert not prog_ids("trace_unlink")
+
+
+def test_publish_attaches_the_signed_matrix_record_to_the_pinned_digest(tmp_path: Path) -> None:
+    """The record travels with the artifact: a DSSE-signed in-toto statement about the digest
+    the index pins, attached as a referrer; publishing again attaches nothing more."""
+    from ebpf_hub.oci.attestation import verified_predicates
+    from ebpf_hub.oci.keys import load_public_key
+    from ebpf_hub.oci.layout import LayoutStore
+
+    hub = make_hub(tmp_path / "hub")
+    copy_seed(hub, "killsnoop")
+    passed = ProgramOutcome(
+        "killsnoop.bpf.o", "trace_kill_enter", "tracepoint/syscalls/sys_enter_kill", Status.PASS, ""
+    )
+    kernel = KernelOutcome("6.1", "x86_64", "linux-image-test", "1", "6.1.0-test", "", (passed,))
+    record = VersionMatrix("killsnoop", "1.0.0", (kernel,))
+    matrixledger.record(tmp_path / "matrix", [record])
+    assert main(["keygen", str(tmp_path / "hub-key")]) == 0
+    publish = [
+        "publish", "--root", str(hub), "--registry", f"oci:{tmp_path / 'oci'}", "--all",
+        "--sign-key", str(tmp_path / "hub-key.key"), "--matrix-dir", str(tmp_path / "matrix"),
+        "--ledger", str(tmp_path / "digests.json"),
+    ]  # fmt: skip
+    assert main(publish) == 0
+    digest = json.loads((tmp_path / "digests.json").read_text())["killsnoop"]["1.0.0"]["digest"]
+    store = LayoutStore(tmp_path / "oci" / "killsnoop")
+    key = load_public_key(tmp_path / "hub-key.pub")
+    [predicate] = verified_predicates(store, digest, PREDICATE_TYPE, key)
+    assert predicate == record.to_json()
+    stranger = tmp_path / "stranger"
+    assert main(["keygen", str(stranger)]) == 0
+    assert (
+        verified_predicates(store, digest, PREDICATE_TYPE, load_public_key(Path(f"{stranger}.pub")))
+        == []
+    )
+
+    assert main(publish) == 0  # idempotent
+    assert len(verified_predicates(store, digest, PREDICATE_TYPE, key)) == 1
+
+    index = ["index", "--root", str(hub), "--out", str(tmp_path / "site")]
+    index += ["--registry", f"oci:{tmp_path / 'oci'}", "--digests", str(tmp_path / "digests.json")]
+    assert main(index) == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EBPF_HUB_")}
+    env.update(
+        EBPF_HUB_HOME=str(tmp_path / "home"),
+        EBPF_HUB_URL=f"file://{tmp_path / 'site'}",
+        EBPF_HUB_PUBLIC_KEY=str(tmp_path / "hub-key.pub"),
+    )
+    done = _cli("verify", "killsnoop", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "kernel matrix" in done.stderr and "1 kernels (x86_64/6.1 pass)" in done.stderr

@@ -17,6 +17,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from ebpf_hub.client.blobcache import BlobCache, CachingStore
 from ebpf_hub.client.fetch import Fetched, fetch, open_remote
 from ebpf_hub.client.hubindex import HubIndex
@@ -26,10 +28,12 @@ from ebpf_hub.client.settings import PUBLIC_KEY_ENV, Settings
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.model.index import IndexVersion
+from ebpf_hub.oci.attestation import verified_predicates
 from ebpf_hub.oci.dsse import key_hint
 from ebpf_hub.oci.keys import load_public_key
 from ebpf_hub.oci.provenance import Provenance, verify_provenance
 from ebpf_hub.oci.signing import FORM_NAMES
+from ebpf_hub.oci.store import Store
 from ebpf_hub.trust.roots import installed_root
 
 
@@ -221,12 +225,27 @@ def verify_chain(
     remote = partial(open_remote, source, settings)
     with CachingStore(BlobCache(), source.location.name, remote) as view:
         provenance = verify_provenance(view, manifest, key, source.pinned(manifest))
+        matrix = _matrix_link(view, entry.digest, key)
     problem = _build_problem(fetched, provenance)
     if problem is not None:
         raise HubError(f"{where}: {problem}; refusing it", hint="report it to the hub")
     for link in _provenance_links(provenance):
         holds(link)
     holds(_source_link(entry, fetched, provenance))
+    if matrix is not None:
+        holds(matrix)
     if rebuild_from is not None:
         holds(_rebuild_link(rebuild_from, provenance, manifest))
     return Chain(name, entry.version, entry.digest, tuple(links), provenance)
+
+
+def _matrix_link(store: Store, digest: str, key: ec.EllipticCurvePublicKey) -> Link | None:
+    """The signed kernel-matrix record attached to `digest`, if publish attached one."""
+    from ebpf_hub.matrix.record import PREDICATE_TYPE, VersionMatrix
+
+    records = verified_predicates(store, digest, PREDICATE_TYPE, key, what="kernel-matrix record")
+    if not records:
+        return None
+    record = VersionMatrix.from_json(records[-1])
+    tested = ", ".join(f"{k.label} {k.verdict().status.value}" for k in record.kernels)
+    return Link("kernel matrix", f"signed record, {len(record.kernels)} kernels ({tested})")

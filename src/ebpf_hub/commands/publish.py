@@ -58,6 +58,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
     )
     failures += [(t, HubError(refused[t.label])) for t in targets if t.label in refused]
     ledger.record(Path(args.ledger), outcomes)
+    if key is not None and Path(args.matrix_dir).is_dir():
+        from ebpf_hub.publish import matrixstep
+
+        attested = matrixstep.attest(outcomes, destination, key, Path(args.matrix_dir))
+        if attested:
+            say(f"matrix: attached the signed kernel-matrix record of {attested} version(s)")
     if args.json:
         print(
             json.dumps(

@@ -17,11 +17,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ebpf_hub.oci import dsse
-from ebpf_hub.oci.errors import IntegrityError, SignatureError
+from ebpf_hub.oci.attestation import attach_statement, verified_predicates
+from ebpf_hub.oci.errors import SignatureError
 from ebpf_hub.oci.manifest import Descriptor
-from ebpf_hub.oci.referrers import attach, find_attached
-from ebpf_hub.oci.store import Store, read_blob
+from ebpf_hub.oci.store import Store
 
 SLSA_PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://github.com/ebpf-hub/ebpf-hub/blob/main/site/reference/artifact.md#provenance"
@@ -124,29 +123,11 @@ class Provenance:
 def attach_provenance(
     store: Store, subject: Descriptor, provenance: Provenance, key: ec.EllipticCurvePrivateKey
 ) -> bool:
-    """Sign ``provenance`` about ``subject`` and attach it; False if it was there already.
-
-    Idempotent: a provenance by this key saying the same is not attached again.
-    """
-    if provenance in verified_provenances(store, subject.digest, key.public_key(), []):
-        return False
-    statement = dsse.Statement(
-        subject.digest,
-        SLSA_PREDICATE_TYPE,
-        provenance.predicate(),
-        name=f"{provenance.package}@{provenance.version}",
+    """Sign ``provenance`` about ``subject`` and attach it; False if it was there already."""
+    name = f"{provenance.package}@{provenance.version}"
+    return attach_statement(
+        store, subject, SLSA_PREDICATE_TYPE, provenance.predicate(), key, name=name
     )
-    attach(
-        store,
-        subject,
-        dsse.BUNDLE_MEDIA_TYPE,
-        (dsse.BUNDLE_MEDIA_TYPE, dsse.sign_bundle(statement, key)),
-        {
-            dsse.CONTENT_ANNOTATION: "dsse-envelope",
-            dsse.PREDICATE_ANNOTATION: SLSA_PREDICATE_TYPE,
-        },
-    )
-    return True
 
 
 def verified_provenances(
@@ -155,23 +136,13 @@ def verified_provenances(
     """Every provenance of ``digest`` signed by ``public_key`` about exactly ``digest``; why
     each other one was refused goes to ``problems``."""
     found: list[Provenance] = []
-    for attached in find_attached(store, digest, dsse.BUNDLE_MEDIA_TYPE):
-        if attached.manifest.annotations.get(dsse.PREDICATE_ANNOTATION) != SLSA_PREDICATE_TYPE:
-            continue
-        where = f"{store.name}@{attached.digest}"
+    predicates = verified_predicates(
+        store, digest, SLSA_PREDICATE_TYPE, public_key, problems, what="provenance"
+    )
+    for predicate in predicates:
         try:
-            if len(attached.manifest.layers) != 1:
-                raise SignatureError(f"{where}: a provenance referrer must hold one bundle")
-            blob = read_blob(store, attached.manifest.layers[0], dsse.BUNDLE_LIMIT)
-            statement = dsse.open_bundle(blob, public_key, where)
-            if statement.predicate_type != SLSA_PREDICATE_TYPE:
-                raise SignatureError(f"{where}: a statement of type {statement.predicate_type!r}")
-            if statement.digest != digest:
-                raise SignatureError(
-                    f"{where}: the provenance is about {statement.digest}, not {digest}"
-                )
-            found.append(Provenance.from_predicate(statement.predicate, where))
-        except (SignatureError, IntegrityError) as exc:
+            found.append(Provenance.from_predicate(predicate, f"{store.name}@{digest}"))
+        except SignatureError as exc:
             problems.append(str(exc))
     return found
 

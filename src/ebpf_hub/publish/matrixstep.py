@@ -7,7 +7,9 @@ held against the record: a version that fails on a kernel it claims to support
 (requires.kernel 5.8, verifier error on 5.10) is refused with the verifier's words, and is
 not pushed. The publish workflow runs this once per kernel (`--matrix-only --kernels K
 --arch A`) and the publishing job checks the merged record with `refusals` alone, so a
-failure found by any kernel's job stops the version.
+failure found by any kernel's job stops the version. Once a version is pushed, `attest`
+attaches its record, signed with the hub's key, to the digest the index pins: an OCI
+referrer anyone can verify (`cosign verify-attestation --type` with the predicate type).
 """
 
 from __future__ import annotations
@@ -16,10 +18,17 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from ebpf_hub.matrix.config import KernelSpec
-from ebpf_hub.matrix.record import VersionMatrix, from_runs, minimum_kernel_problem
+from ebpf_hub.matrix.record import (
+    VersionMatrix,
+    from_runs,
+    minimum_kernel_problem,
+)
 from ebpf_hub.model.matrix import MATRIX_ARCH
 from ebpf_hub.publish import matrixledger
+from ebpf_hub.publish.pipeline import Destination, Outcome
 from ebpf_hub.publish.select import Target
 
 
@@ -70,3 +79,38 @@ def refusals(targets: Sequence[Target], ledger: Path) -> dict[str, str]:
         if problem is not None:
             refused[target.label] = problem
     return refused
+
+
+def attest(
+    outcomes: Sequence[Outcome],
+    destination: Destination,
+    key: ec.EllipticCurvePrivateKey,
+    ledger: Path,
+) -> int:
+    """Attach to each published version the signed statement of its matrix record (when the
+    ledger holds one); how many were attached now (publishing again attaches nothing)."""
+    from ebpf_hub.oci.attestation import attach_statement
+    from ebpf_hub.oci.manifest import Descriptor
+    from ebpf_hub.oci.reference import parse_reference
+    from ebpf_hub.oci.store import open_store
+
+    attached = 0
+    for outcome in outcomes:
+        name, version = outcome.target.package.name, outcome.target.version.version
+        record = matrixledger.read_version(ledger, name, version)
+        if record is None:
+            continue
+        reference = parse_reference(destination.repository(name))
+        store = open_store(reference, insecure=destination.insecure)
+        pinned = store.get_manifest(outcome.digest)
+        subject = Descriptor(pinned.media_type, outcome.digest, len(pinned.data))
+        predicate = record.predicate()
+        attached += attach_statement(
+            store,
+            subject,
+            predicate.predicate_type,
+            predicate.to_json(),
+            key,
+            name=f"{name}@{version}",
+        )
+    return attached
