@@ -7,6 +7,7 @@ kernel cases use the real cache and a loopback mirror serving Debian's own signe
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import shutil
@@ -291,6 +292,20 @@ def test_a_kernel_without_btf_turns_a_load_failure_into_a_skip() -> None:
     assert reason == (
         "this kernel has no BTF (CONFIG_DEBUG_INFO_BTF): Error loading vmlinux BTF: -3"
     )
+
+
+def test_a_kernel_whose_btf_is_hidden_skips_a_core_program_with_the_reason(
+    kernel: KernelSpec, tmp_path: Path
+) -> None:
+    """`btf: false`: the guest hides /sys/kernel/btf, so libbpf finds no kernel BTF, as on a
+    kernel built without it; a CO-RE program is then skipped, not failed, saying why."""
+    compile_objects(toolchain(), CASES / "core", tmp_path, "core")
+    package = MatrixPackage("core", tuple(tmp_path.glob("*.bpf.o")))
+    hidden = dataclasses.replace(kernel, name="5.10-nobtf", btf=False)
+    (done,) = run_matrix([package], [hidden], load_matrix(REPO).guest_suite, lambda _: None)
+    (result,) = done.results
+    assert result.status is Status.SKIP, result
+    assert result.reason.startswith("this kernel has no BTF (CONFIG_DEBUG_INFO_BTF): "), result
 
 
 def test_the_console_keeps_only_whole_frames() -> None:

@@ -20,6 +20,8 @@ from ebpf_hub.errors import HubError
 MEMORY_MB = 512
 # Per architecture: the qemu binary, its machine options, the guest's console device and the
 # Debian package that has the binary.
+# The kernel command-line word the guest's init reads to hide BTF (`KernelSpec.btf`).
+NO_BTF_OPTION = "ebpf_hub.nobtf"
 QEMU = {
     "x86_64": ("qemu-system-x86_64", ("-machine", "q35"), "ttyS0", "qemu-system-x86"),
     "arm64": (
@@ -40,8 +42,11 @@ class Boot:
     timed_out: bool
 
 
-def boot(arch: str, kernel: Path, initramfs: bytes, deadline: float) -> Boot:
-    """Boot `kernel` with `initramfs` until the guest powers off or `deadline` seconds pass."""
+def boot(
+    arch: str, kernel: Path, initramfs: bytes, deadline: float, *, hide_btf: bool = False
+) -> Boot:
+    """Boot `kernel` with `initramfs` until the guest powers off or `deadline` seconds pass;
+    with `hide_btf`, the guest's init hides /sys/kernel/btf (see `guest/init`)."""
     binary, machine, console, package = QEMU[arch]
     qemu = shutil.which(binary)
     if qemu is None:
@@ -53,11 +58,12 @@ def boot(arch: str, kernel: Path, initramfs: bytes, deadline: float) -> Boot:
         initrd = Path(work) / "initrd"
         initrd.write_bytes(initramfs)
         log = Path(work) / "console"
+        nobtf = f" {NO_BTF_OPTION}" if hide_btf else ""
         command = [
             *(qemu, *machine, "-accel", "tcg", "-m", str(MEMORY_MB), "-smp", "1"),
             *("-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot"),
             *("-serial", f"file:{log}", "-kernel", str(kernel), "-initrd", str(initrd)),
-            *("-append", f"console={console} panic=-1 oops=panic loglevel=1"),
+            *("-append", f"console={console} panic=-1 oops=panic loglevel=1{nobtf}"),
         ]
         started = time.monotonic()
         try:

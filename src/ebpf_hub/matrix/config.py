@@ -36,6 +36,9 @@ class KernelSpec:
     suite: str
     package: str
     version: str
+    # `btf: false` in hub.yaml: the guest hides the kernel's BTF from user space, so libbpf
+    # finds none, as on a kernel built without CONFIG_DEBUG_INFO_BTF (Debian's all have it).
+    btf: bool = True
 
     @property
     def label(self) -> str:
@@ -99,8 +102,14 @@ def parse_matrix(data: Any) -> MatrixConfig:
     kernels: list[KernelSpec] = []
     for number, entry in enumerate(data["kernels"]):
         where = f"{SECTION}.kernels[{number}]"
-        values = [_field(where, entry, key) for key in _KERNEL_FIELDS]
-        kernel = KernelSpec(*values)
+        name, arch, suite, package, version = (_field(where, entry, k) for k in _KERNEL_FIELDS)
+        btf = entry.get("btf", True)
+        if not isinstance(btf, bool):
+            raise HubError(
+                f"{HUB_CONFIG_PATH}: {where}.btf: {btf!r} is not true or false",
+                hint="leave it out (true), or false to boot this kernel with its BTF hidden",
+            )
+        kernel = KernelSpec(name, arch, suite, package, version, btf=btf)
         if kernel.arch not in DEBIAN_ARCH:
             raise HubError(
                 f"{HUB_CONFIG_PATH}: {where}.arch: {kernel.arch!r} is not supported",

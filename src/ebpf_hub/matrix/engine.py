@@ -72,7 +72,7 @@ def run_matrix(
         progress(f"{kernel.label}: booting")
         deadline = BOOT_SECONDS + OBJECT_SECONDS * len(guest_objects)
         guest = initramfs(tools[kernel.arch], guest_objects, image.modules)
-        booted = boot(kernel.arch, image.path, guest, deadline)
+        booted = boot(kernel.arch, image.path, guest, deadline, hide_btf=not kernel.btf)
         report = parse_console(booted.console)
         run = KernelRun(
             kernel,
