@@ -308,6 +308,26 @@ def test_a_kernel_whose_btf_is_hidden_skips_a_core_program_with_the_reason(
     assert result.reason.startswith("this kernel has no BTF (CONFIG_DEBUG_INFO_BTF): "), result
 
 
+def test_a_trigger_must_make_output_arrive(kernel: KernelSpec, tmp_path: Path) -> None:
+    """With a trigger, the whole package is attached and the trigger run in the guest: output
+    arriving passes the "(trigger)" row; a trigger that causes nothing fails it, saying so."""
+    compile_objects(toolchain(), CASES / "triggered", tmp_path, "triggered")
+    objects = tuple(tmp_path.glob("*.bpf.o"))
+    packages = [
+        MatrixPackage("triggered", objects, CASES / "triggered" / "trigger"),
+        MatrixPackage("quiet", objects, CASES / "quiet-trigger"),
+    ]
+    (done,) = run_matrix(packages, [kernel], load_matrix(REPO).guest_suite, lambda _: None)
+    rows = {(r.package, r.program): r for r in done.results}
+    assert rows["triggered", "on_unlink"].status is Status.PASS
+    assert rows["triggered", "(trigger)"].status is Status.PASS
+    quiet = rows["quiet", "(trigger)"]
+    assert (quiet.status, quiet.reason) == (
+        Status.FAIL,
+        "no output after its trigger: no event and no map entry",
+    )
+
+
 def test_the_console_keeps_only_whole_frames() -> None:
     console = (
         "[    0.1] kernel noise\n"

@@ -36,7 +36,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             )
             for spec in args.targets
         ]
-        packages = [MatrixPackage(target.label, target.objects) for target in targets]
+        packages = [
+            MatrixPackage(target.label, target.objects, _trigger(spec))
+            for spec, target in zip(args.targets, targets, strict=True)
+        ]
         runs = run_matrix(
             packages, kernels, matrix.guest_suite, lambda line: say(f"matrix: {line}")
         )
@@ -93,3 +96,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     matrix.add_argument("--list", action="store_true", help="list the matrix's kernels and exit")
     add_root(matrix)
     add_client_options(matrix, registry=True, trust=True)
+
+
+def _trigger(spec: str) -> Path | None:
+    """The trigger script of a package directory given as TARGET (`ebpf-hub test`'s)."""
+    from ebpf_hub.fsutil import is_regular_file
+
+    trigger = Path(spec) / "trigger"
+    return trigger if "/" in spec and is_regular_file(trigger) else None

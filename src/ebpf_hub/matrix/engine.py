@@ -22,12 +22,18 @@ BOOT_SECONDS = 120.0
 OBJECT_SECONDS = 20.0
 
 
+TRIGGER = "trigger"  # a package's trigger script, as `ebpf-hub test` runs it
+
+
 @dataclass(frozen=True)
 class MatrixPackage:
-    """What a run tests: a package's label (NAME@VERSION, or a path) and its objects."""
+    """What a run tests: a package's label (NAME@VERSION, or a path), its objects, and its
+    trigger script (`ebpf-hub test`'s) when it has one: the guest then also runs the whole
+    package with the trigger and checks that output arrives."""
 
     label: str
     objects: tuple[Path, ...]
+    trigger: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,8 @@ def run_matrix(
             item = GuestObject(str(slot), path.name, path.read_bytes())
             guest_objects.append(item)
             objects[item.guest_path] = (package.label, path.name)
+        if package.trigger is not None:  # beside the objects: the loader looks for it there
+            guest_objects.append(GuestObject(str(slot), TRIGGER, package.trigger.read_bytes()))
     tools: dict[str, GuestTools] = {}
     runs = []
     for kernel in kernels:

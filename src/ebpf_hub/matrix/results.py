@@ -70,8 +70,12 @@ class ProgramResult:
 
 def judge(attempt: Attempt, btf: bool) -> tuple[Status, str]:
     """The verdict on one attempt, on a kernel with or without BTF."""
-    if attempt.phase == "done":
+    if attempt.phase in ("done", "output"):
         return Status.PASS, ""
+    if attempt.phase == "no-output":
+        return Status.FAIL, "no output after its trigger: no event and no map entry"
+    if attempt.phase == "trigger":
+        return Status.FAIL, f"its trigger failed ({_errno_text(attempt.errno)})"
     detail = reason_from_log(attempt.log) or _errno_text(attempt.errno)
     if not btf and attempt.phase in ("open", "load"):
         return Status.SKIP, f"this kernel has no BTF (CONFIG_DEBUG_INFO_BTF): {detail}"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ebpf_hub.fsutil import is_regular_file
 from ebpf_hub.matrix.config import KernelSpec
 from ebpf_hub.matrix.record import (
     VersionMatrix,
@@ -56,7 +57,9 @@ def run_on_matrix(
             for built in build_platforms(root, target.package, target.version, out):
                 objects = tuple(path for path in built.files if path.name.endswith(".bpf.o"))
                 arch = MATRIX_ARCH.get(built.config.build.arch, built.config.build.arch)
-                by_arch.setdefault(arch, []).append(MatrixPackage(target.label, objects))
+                trigger = _trigger(root, target)
+                package = MatrixPackage(target.label, objects, trigger)
+                by_arch.setdefault(arch, []).append(package)
         for arch, packages in sorted(by_arch.items()):
             chosen = [kernel for kernel in kernels if kernel.arch == arch]
             if chosen:
@@ -64,6 +67,13 @@ def run_on_matrix(
                 booted = {package.label: versions[package.label] for package in packages}
                 records += from_runs(runs, booted)
     matrixledger.record(ledger, records)
+
+
+def _trigger(root: Path, target: Target) -> Path | None:
+    """The trigger script of an in-repo source (`ebpf-hub test`'s), if it has one."""
+    path = target.package.source.path
+    trigger = root / path / "trigger" if path is not None else None
+    return trigger if trigger is not None and is_regular_file(trigger) else None
 
 
 def refusals(targets: Sequence[Target], ledger: Path) -> dict[str, str]:

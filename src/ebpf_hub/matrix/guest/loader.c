@@ -8,7 +8,11 @@
  * kernel's messages. The host, not this program, decides pass, fail or skip: this side only
  * says what happened (the phase that failed, errno and libbpf's log with the verifier's).
  *
- *   loader OBJECT...
+ * An object with a `trigger` beside it (its package's trigger script) is then loaded whole,
+ * every program attached, and the trigger run: the "(trigger)" result says whether output
+ * arrived (records in the `events` ring buffer or perf buffer, else an entry in a map).
+ *
+ *   loader OBJECT...   (files not ending in .o, such as a trigger, are passed over)
  */
 #include <errno.h>
 #include <net/if.h>
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -223,6 +228,138 @@ static void try_object(const char *path)
 	free(names);
 }
 
+#define TRIGGER_PROGRAM "(trigger)"
+#define MAX_LINKS 64
+
+static int count_record(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+static void count_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	(void)cpu;
+	count_record(ctx, data, size);
+}
+
+/* Whether any map the program writes (not its .rodata/.bss/.data) holds an entry. */
+static int maps_hold_entries(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, obj) {
+		enum bpf_map_type type = bpf_map__type(map);
+		if (strchr(bpf_map__name(map), '.') || type == BPF_MAP_TYPE_RINGBUF ||
+		    type == BPF_MAP_TYPE_PERF_EVENT_ARRAY)
+			continue;
+		size_t key_size = bpf_map__key_size(map);
+		size_t value_size = bpf_map__value_size(map) * (size_t)libbpf_num_possible_cpus();
+		char *key = calloc(1, key_size), *next = calloc(1, key_size);
+		char *value = calloc(1, value_size);
+		int found = 0, fd = bpf_map__fd(map);
+		if (!key || !next || !value)
+			exit(3);
+		int err = bpf_map_get_next_key(fd, NULL, next);
+		while (!err && !found) {
+			if (bpf_map_lookup_elem(fd, next, value) == 0)
+				for (size_t i = 0; i < value_size && !found; i++)
+					found = value[i] != 0;
+			memcpy(key, next, key_size);
+			err = bpf_map_get_next_key(fd, key, next);
+		}
+		free(key);
+		free(next);
+		free(value);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+static int run_trigger(const char *trigger)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/busybox", "sh", trigger, (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
+/* Load `path` whole, attach every program, run `trigger`, and report whether output came. */
+static void try_trigger(const char *path, const char *trigger)
+{
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_link *links[MAX_LINKS];
+	struct ring_buffer *ring = NULL;
+	struct perf_buffer *perf = NULL;
+	size_t linked = 0;
+	long records = 0;
+	int err;
+
+	log_len = 0;
+	started_usec = now_usec();
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj)
+		return; /* the per-program results said why */
+	if (bpf_object__load(obj))
+		goto out;
+	bpf_object__for_each_program(prog, obj) {
+		if (linked == MAX_LINKS || !(links[linked] = bpf_program__attach(prog)))
+			goto out; /* not every program attaches here: its own result says why */
+		linked++;
+	}
+	struct bpf_map *events = bpf_object__find_map_by_name(obj, "events");
+	if (events && bpf_map__type(events) == BPF_MAP_TYPE_RINGBUF)
+		ring = ring_buffer__new(bpf_map__fd(events), count_record, &records, NULL);
+	else if (events && bpf_map__type(events) == BPF_MAP_TYPE_PERF_EVENT_ARRAY)
+		perf = perf_buffer__new(bpf_map__fd(events), 8, count_sample, NULL, &records, NULL);
+	err = run_trigger(trigger);
+	for (int i = 0; i < 10 && !records; i++) {
+		if (ring)
+			ring_buffer__poll(ring, 100);
+		else if (perf)
+			perf_buffer__poll(perf, 100);
+		else
+			break;
+	}
+	if (err)
+		report(path, TRIGGER_PROGRAM, trigger, "trigger", err);
+	else if (records || maps_hold_entries(obj))
+		report(path, TRIGGER_PROGRAM, trigger, "output", 0);
+	else
+		report(path, TRIGGER_PROGRAM, trigger, "no-output", 0);
+out:
+	ring_buffer__free(ring);
+	perf_buffer__free(perf);
+	while (linked)
+		bpf_link__destroy(links[--linked]);
+	bpf_object__close(obj);
+}
+
+static int is_object(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 2 && strcmp(path + n - 2, ".o") == 0;
+}
+
+static void try_with_trigger(const char *path)
+{
+	char trigger[4096];
+	const char *slash = strrchr(path, '/');
+	int dir = slash ? (int)(slash - path) : 0;
+	try_object(path);
+	snprintf(trigger, sizeof(trigger), "%.*s/trigger", dir, path);
+	if (access(trigger, R_OK) == 0)
+		try_trigger(path, trigger);
+}
+
 int main(int argc, char **argv)
 {
 	struct utsname host;
@@ -239,7 +376,8 @@ int main(int argc, char **argv)
 								: ", \"btf\": false");
 	emit(&o);
 	for (int i = 1; i < argc; i++)
-		try_object(argv[i]);
+		if (is_object(argv[i]))
+			try_with_trigger(argv[i]);
 	o = (struct out){0};
 	put_str(&o, FRAME "{\"done\": true");
 	emit(&o);
