@@ -39,7 +39,8 @@ TARGETS = {"x86_64": 600.0, "arm64": 1200.0}  # seconds for the whole catalogue
 
 def build_catalogue(out: Path) -> dict[str, list[MatrixPackage]]:
     """Every seed package's newest version, built as `ebpf-hub build NAME` builds it: its
-    objects per matrix architecture (this x86_64 host's in the directory, arm64's beside)."""
+    objects per matrix architecture (this x86_64 host's in the directory, arm64's beside),
+    with its trigger when it has one."""
     packages: dict[str, list[MatrixPackage]] = {"x86_64": [], "arm64": []}
     for metadata in sorted((REPO / "index" / "packages").glob("*.yaml")):
         subprocess.run(
@@ -47,9 +48,12 @@ def build_catalogue(out: Path) -> dict[str, list[MatrixPackage]]:
             capture_output=True,
         )  # fmt: skip
         (built,) = out.glob(f"{metadata.stem}@*")
+        trigger = REPO / "sources" / metadata.stem / "trigger"  # as publish --matrix runs it
         for arch, directory in (("x86_64", built), ("arm64", built / "aarch64")):
             objects = tuple(sorted(directory.glob("*.bpf.o")))
-            packages[arch].append(MatrixPackage(built.name, objects))
+            packages[arch].append(
+                MatrixPackage(built.name, objects, trigger if trigger.is_file() else None)
+            )
     return packages
 
 
