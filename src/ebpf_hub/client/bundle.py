@@ -28,13 +28,12 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ebpf_hub.client.blobcache import BlobCache, CachingStore
+from ebpf_hub.client.blobcache import BlobCache
 from ebpf_hub.client.console import warn
-from ebpf_hub.client.fetch import open_remote
+from ebpf_hub.client.fetch import cached_view
 from ebpf_hub.client.hubindex import HubIndex
 from ebpf_hub.client.install import fetch_version, hub_source
 from ebpf_hub.client.resolve import parse_spec, resolve
@@ -193,8 +192,7 @@ def _export_version(
             hint="configure the hub's public key (--public-key / EBPF_HUB_PUBLIC_KEY)",
         )
     source = hub_source(settings, name, entry)
-    remote = partial(open_remote, source, settings)  # for blobs verifying never read
-    with CachingStore(BlobCache(), source.location.name, remote) as view:
+    with cached_view(source, settings) as view:  # the registry for blobs verifying never read
         view.trust()  # fetch_version verified the signature just now
         _copy_version(view, layout, entry.digest, f"{name}-{entry.version}".replace("+", "_"))
     return BundledVersion(name, entry.version, entry.digest)

@@ -88,8 +88,7 @@ def fetch(
     machine's) is read, by the digest the verified index lists for it.
     """
     where = source.pinned(digest)
-    remote = partial(open_remote, source, settings)  # opened on the first cache miss only
-    with CachingStore(BlobCache(), source.location.name, remote) as view:
+    with cached_view(source, settings) as view:
         view.get_manifest(digest)  # first, so that a digest the registry lacks says so plainly
         signature = _check_signature(
             view,
@@ -143,6 +142,12 @@ def resolve_tag(settings: Settings, source: Source, tag: str) -> str:
             f"{source.location.name}:{tag} not found; check the tag, or pull by digest"
         )
     return digest
+
+
+def cached_view(source: Source, settings: Settings) -> CachingStore:
+    """`source` through the blob cache: what the cache holds (an earlier pull, an `import`) is
+    read there, and the registry is opened on the first miss only."""
+    return CachingStore(BlobCache(), source.location.name, partial(open_remote, source, settings))
 
 
 def open_remote(source: Source, settings: Settings) -> Store:

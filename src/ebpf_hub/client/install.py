@@ -129,7 +129,8 @@ def plan_upgrades(settings: Settings, names: list[str]) -> list[Upgrade]:
             except HubError as exc:
                 plans.append(Upgrade(current, error=str(exc)))
                 continue
-            plans.append(Upgrade(current, entry if _newer(entry, current.version) else None))
+            newer = entry.is_newer_than(current.version)
+            plans.append(Upgrade(current, entry if newer else None))
     return plans
 
 
@@ -339,14 +340,3 @@ def _current(name: str) -> InstalledPackage | None:
         raise
     except HubError:
         return None
-
-
-def _newer(entry: IndexVersion, installed: str) -> bool:
-    """Whether the hub's `entry` is newer than the `installed` version (one that is no
-    semantic version, from a damaged record, is older than any)."""
-    import semver
-
-    try:
-        return entry.parsed > semver.Version.parse(installed)
-    except ValueError:
-        return True

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import semver
-
 from ebpf_hub.client.hubindex import HubIndex
 from ebpf_hub.client.resolve import resolve
 from ebpf_hub.errors import HubError, NothingInstallableError
@@ -92,12 +90,7 @@ def _release(package: IndexPackage, spec: VersionSpec | None) -> IndexVersion | 
 
 
 def _if_newer(entry: IndexVersion | None, installed: str) -> str | None:
-    """The version of the hub's `entry` if it is newer than `installed` (a version that is no
-    semantic version, from a damaged record, is older than any: `upgrade` replaces it too)."""
-    if entry is None:
+    """The version of the hub's `entry` if it is newer than `installed`."""
+    if entry is None or not entry.is_newer_than(installed):
         return None
-    try:
-        newer = entry.parsed > semver.Version.parse(installed)
-    except ValueError:
-        newer = True
-    return entry.version if newer else None
+    return entry.version

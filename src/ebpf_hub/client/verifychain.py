@@ -13,14 +13,12 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ebpf_hub.client.blobcache import BlobCache, CachingStore
-from ebpf_hub.client.fetch import Fetched, fetch, open_remote
+from ebpf_hub.client.fetch import Fetched, cached_view, fetch
 from ebpf_hub.client.hubindex import HubIndex
 from ebpf_hub.client.install import hub_source
 from ebpf_hub.client.resolve import parse_spec, resolve
@@ -222,8 +220,7 @@ def verify_chain(
         )
     )
     # Through the blob cache, as the artifact was: what `import` brought verifies offline.
-    remote = partial(open_remote, source, settings)
-    with CachingStore(BlobCache(), source.location.name, remote) as view:
+    with cached_view(source, settings) as view:
         provenance = verify_provenance(view, manifest, key, source.pinned(manifest))
         matrix = _matrix_link(view, entry.digest, key)
     problem = _build_problem(fetched, provenance)

@@ -221,6 +221,14 @@ class IndexVersion:
         """Neither yanked nor a prerelease: what `install NAME` may choose by default."""
         return self.yanked is None and self.parsed.prerelease is None
 
+    def is_newer_than(self, installed: str) -> bool:
+        """Whether this version is newer than the `installed` one (a version that is no
+        semantic version, from a damaged record, is older than any: `upgrade` replaces it)."""
+        try:
+            return self.parsed > semver.Version.parse(installed)
+        except ValueError:
+            return True
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "version": self.version,

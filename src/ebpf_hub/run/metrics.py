@@ -51,6 +51,7 @@ from ebpf_hub.run.eventfmt import Column, EventFormat, cell, lookup
 from ebpf_hub.run.events import EventBuffer
 from ebpf_hub.run.maps import Map
 from ebpf_hub.run.mapview import Entry, OutputMap
+from ebpf_hub.run.target import object_stem
 from ebpf_hub.safetext import clip, escape, quote
 
 LABEL_LIMIT: Final = 128  # characters of a label value before it is cut
@@ -90,12 +91,7 @@ def package_name(label: str) -> str:
     """The package's name in metric names, from the run's label: `NAME@VERSION`, or the
     path of its sources, objects or object (`sources/runqlat`, `x/runqlat.bpf.o`)."""
     path = os.path.abspath(label)  # noqa: PTH100 - lexical (`.`, `..`): follows no link
-    return _stem(PurePath(path).name.partition("@")[0])
-
-
-def _stem(name: str) -> str:
-    """`runqlat` of `runqlat.bpf.o`."""
-    return name.removesuffix(".o").removesuffix(".bpf")
+    return object_stem(PurePath(path).name.partition("@")[0])
 
 
 def label_names(columns: Sequence[Column]) -> list[str]:
@@ -242,7 +238,7 @@ class Exporter(Collector):
         that have an event format, in their order."""
         with_events = [(p, f) for p, f in zip(objects, formats, strict=True) if f is not None]
         sources = [
-            EventSource(_stem(path.name), form.layout.type, buffer)
+            EventSource(object_stem(path.name), form.layout.type, buffer)
             for (path, form), buffer in zip(with_events, buffers, strict=True)
         ]
         with self._lock:

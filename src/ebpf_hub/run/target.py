@@ -89,7 +89,7 @@ def open_target(
         return
     path = Path(spec)
     if path.is_file():
-        yield RunTarget(str(path), _metadata(path.parent, _stem(path)), (path,))
+        yield RunTarget(str(path), _metadata(path.parent, object_stem(path.name)), (path,))
     elif not path.is_dir():
         raise HubError(f"{spec}: no such file or directory")
     elif objects := tuple(sorted(path.glob("*.bpf.o"))):
@@ -102,8 +102,9 @@ def open_target(
         raise HubError(f"{spec}: no *.bpf.o or *.bpf.c file here: nothing to run")
 
 
-def _stem(path: Path) -> str:
-    return path.name.removesuffix(".o").removesuffix(".bpf")
+def object_stem(name: str) -> str:
+    """`runqlat` of `runqlat.bpf.o`: the name an object file gives its package."""
+    return name.removesuffix(".o").removesuffix(".bpf")
 
 
 def _metadata(directory: Path, name: str) -> Declarations:
