@@ -424,3 +424,22 @@ def test_publish_attaches_the_signed_matrix_record_to_the_pinned_digest(tmp_path
     done = _cli("verify", "killsnoop", env=env)
     assert done.returncode == 0, done.stderr
     assert "kernel matrix" in done.stderr and "1 kernels (x86_64/6.1 pass)" in done.stderr
+
+
+def test_the_matrix_ledger_is_the_hubs_not_the_current_directorys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records in the current directory's build/matrix may be another hub's versions of the
+    same names: publish reads the hub checkout's, or the --matrix-dir it is given."""
+    hub = make_hub(tmp_path / "hub")
+    copy_seed(hub, "killsnoop")
+    elsewhere = tmp_path / "elsewhere"
+    record = _failing_here(
+        "killsnoop", "1.0.0", "trace_kill_enter", "tracepoint/syscalls/sys_enter_kill"
+    )
+    matrixledger.record(elsewhere / "build" / "matrix", [record])
+    monkeypatch.chdir(elsewhere)
+    publish = ["publish", "--root", str(hub), "--all", "--no-sign"]
+    publish += ["--registry", f"oci:{tmp_path / 'oci'}", "--ledger", str(tmp_path / "d.json")]
+    assert main(publish) == 0
+    assert main([*publish, "--matrix-dir", str(elsewhere / "build" / "matrix")]) == 1

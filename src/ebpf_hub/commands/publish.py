@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ebpf_hub.publish.select import Target
 
 
+MATRIX_DIR = Path("build/matrix")  # the matrix ledger, in the hub checkout
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     from ebpf_hub.publish import ledger
     from ebpf_hub.publish.pipeline import Destination, Outcome, publish_all
@@ -58,10 +61,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
     )
     failures += [(t, HubError(refused[t.label])) for t in targets if t.label in refused]
     ledger.record(Path(args.ledger), outcomes)
-    if key is not None and Path(args.matrix_dir).is_dir():
+    matrix_dir = _matrix_dir(args, config.root)
+    if key is not None and matrix_dir.is_dir():
         from ebpf_hub.publish import matrixstep
 
-        attested = matrixstep.attest(outcomes, destination, key, Path(args.matrix_dir))
+        attested = matrixstep.attest(outcomes, destination, key, matrix_dir)
         if attested:
             say(f"matrix: attached the signed kernel-matrix record of {attested} version(s)")
     if args.json:
@@ -100,6 +104,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _matrix_dir(args: argparse.Namespace, root: Path) -> Path:
+    """The matrix ledger: --matrix-dir, else build/matrix in the hub checkout (never the
+    current directory's: records there may be another hub's versions of the same names)."""
+    return Path(args.matrix_dir) if args.matrix_dir else root / MATRIX_DIR
+
+
 def _matrix_refusals(args: argparse.Namespace, root: Path, targets: list[Target]) -> dict[str, str]:
     """With --matrix, test `targets` on the kernel matrix first; then every version whose
     record in the matrix ledger fails at or above its declared minimum kernel, said once."""
@@ -107,7 +117,7 @@ def _matrix_refusals(args: argparse.Namespace, root: Path, targets: list[Target]
     from ebpf_hub.matrix.config import load_matrix
     from ebpf_hub.publish import matrixstep
 
-    ledger = Path(args.matrix_dir)
+    ledger = _matrix_dir(args, root)
     if args.matrix or args.matrix_only:
         matrix = load_matrix(root)
         kernels = matrix.select(words(args.kernels), words(args.arch))
@@ -218,9 +228,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_kernel_options(publish)
     publish.add_argument(
         "--matrix-dir",
-        default="build/matrix",
         metavar="DIR",
-        help="matrix ledger, a results file per version (default: build/matrix); publish "
+        help="matrix ledger, a results file per version (default: build/matrix in the hub "
+        "checkout); publish "
         "refuses a version whose recorded results there fail at or above its minimum kernel",
     )
     publish.add_argument("--json", action="store_true", help="print the outcome as JSON")
