@@ -6,10 +6,12 @@ package with full TUF verification beside today's unverified resolve.
 2. Resolving one package with a cold cache, in-process, each run with a fresh cache and a
    fresh HTTP client: the TUF client (timestamp, snapshot, targets, one bin, the file, each
    verified) beside `HubIndex.package` (today's resolve: one GET, schema-checked) and a bare
-   GET of the same file. Bytes are what the server sent. Targets: TUF bytes <= 2% of
-   index.json, TUF time <= 1.5x today's resolve.
+   GET of the same file. Bytes are what the server sent. Target: TUF bytes <= 2% of
+   index.json. The five requests depend each on the one before, so in-process the TUF time
+   cannot go below five bare GETs: its ratio is printed beside that floor.
 3. The same as whole commands, as a user runs them: `ebpf-hub info NAME --json` with the
    hub's root installed (every read verified through TUF) beside the same without a root.
+   Target: TUF time <= 1.5x today's, for what the user waits for.
 4. A warm resolve: another package with the metadata cached (a new timestamp only).
 
     .venv/bin/python benchmarks/tuf_scale.py [--packages N] [--runs N]
@@ -200,9 +202,14 @@ def main() -> None:
             tuf, today, bare = measures["tuf"], measures["today"], measures["bare"]
             print(f"  full index.json: {index_size:,} bytes")
             print(f"  ratio TUF bytes / index.json: {tuf.bytes / index_size:.2%} (target <= 2%)")
+            # A cold TUF resolve is five requests in a row (timestamp, snapshot, targets, the
+            # bin, the file), each needing the one before: in-process, over loopback, its floor
+            # is five bare GETs. The target is for what a user waits for: the whole command.
             print(
                 f"  ratio TUF time / today's resolve: {tuf.median / today.median:.2f}x "
-                f"(target <= 1.5x); / bare GET: {tuf.median / bare.median:.2f}x"
+                f"(floor of {tuf.requests} sequential GETs: "
+                f"{tuf.requests * bare.median / today.median:.2f}x); "
+                f"/ bare GET: {tuf.median / bare.median:.2f}x"
             )
             os.environ["EBPF_HUB_HOME"] = str(work / "homes" / "tuf-1")
             since = len(server.log)

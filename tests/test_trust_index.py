@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,3 +114,22 @@ def test_an_older_signed_index_is_refused_as_a_rollback(
     shutil.copytree(old, metadata)
     line = failure(capsys, "search", "exec")
     assert "rollback" in line, line
+
+
+def test_reading_the_signed_index_loads_no_second_http_stack() -> None:
+    """python-tuf's default fetcher (urllib3) is neither loaded nor usable: every read goes
+    through the client's own HTTP stack, with its limits, deadlines and proxies."""
+    probe = (
+        "import sys, ebpf_hub.trust.client\n"
+        "from tuf.ngclient import Urllib3Fetcher\n"
+        "assert 'urllib3' not in sys.modules, 'urllib3 loaded'\n"
+        "try:\n"
+        "    Urllib3Fetcher()\n"
+        "except RuntimeError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "trust.fetcher.HubFetcher" in done.stdout
