@@ -9,9 +9,11 @@ as before: unsigned, over the connection.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +135,51 @@ def test_reading_the_signed_index_loads_no_second_http_stack() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "trust.fetcher.HubFetcher" in done.stdout
+
+
+def test_a_client_shipped_with_the_hubs_root_verifies_from_its_first_command(
+    signed_site: Path, hub: StaticServer, tmp_path: Path
+) -> None:
+    """A release carries the hub's root (scripts/build-dist, from index/trust): with nothing
+    installed by the user, its first command reads the index through TUF, and a changed file
+    is refused."""
+    dist = subprocess.run(
+        [
+            str(REPO / "scripts" / "build-dist"),
+            "--out",
+            str(tmp_path / "dist"),
+            "--trust-root",
+            str(signed_site / "roots" / "1.root.json"),
+            "--hub",
+            hub.url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert dist.returncode == 0, dist.stderr[-2000:]
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "client")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "client")}
+
+    def client(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", "from ebpf_hub.cli import entry; entry()", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+    where = client("--version")  # the released client, not this checkout's
+    assert where.returncode == 0, where.stderr
+    shown = client("info", "execsnoop", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["name"] == "execsnoop"
+    assert "tuf/timestamp.json" in requested(hub)
+    assert not list((tmp_path / "home").rglob("root.json")), "the user installed no root"
+
+    for copy in (tmp_path / "site/api/v1/packages").glob("*killsnoop.json"):
+        entry = json.loads(copy.read_bytes())
+        entry["summary"] = "Changed on the server"
+        copy.unlink()  # hash-named copies are hard links of the plain file
+        copy.write_text(json.dumps(entry))
+    refused = client("info", "killsnoop")
+    assert refused.returncode != 0 and "the signed index" in refused.stderr, refused.stderr

@@ -1,4 +1,5 @@
-"""Which hubs this user trusts: one installed `root.json` per hub, under the config directory.
+"""Which hubs this user trusts: one `root.json` per hub, installed under the config directory
+(`trust install-root`) or shipped inside the client for the hub it was released for.
 
 Kept apart from `ebpf_hub.trust.client` so that reading the index can ask "is a root installed
 for this hub?" without importing python-tuf: only a hub with a root pays for verification.
@@ -9,6 +10,7 @@ A hub is named by its URL; a local hub given as a directory is named by its `fil
 from __future__ import annotations
 
 import hashlib
+from importlib import resources
 from pathlib import Path
 
 from ebpf_hub.paths import config_dir
@@ -16,6 +18,9 @@ from ebpf_hub.privatedir import open_private_file
 
 TRUST_DIR = "trust"
 ROOT_FILE = "root.json"
+# Where a release carries the root of its hub, as `<hub_key>.root.json` inside the package
+# (scripts/build-dist copies the newest of the hub repository's index/trust/N.root.json).
+SHIPPED_ROOTS = "data/roots"
 _URL_SCHEMES = ("http://", "https://", "file://")
 
 
@@ -39,16 +44,30 @@ def root_dir(hub: str | Path) -> Path:
 
 
 def installed_root(hub: str | Path) -> bytes | None:
-    """The root installed for `hub`, None when there is none (its index is then unsigned).
+    """The root trusted for `hub`: the one the user installed, else the one this client was
+    shipped with for it, else None (its index is then read unsigned).
 
     Only a root that is there is read through the ownership checks of `privatedir`: a user
     with no root installed is not stopped by a config directory they never use for trust.
+    The shipped root is only where python-tuf starts: newer roots reach the client signed by
+    it, so a release outlives root rotations.
     """
     directory = root_dir(hub)
-    if not (directory / ROOT_FILE).exists():
-        return None
+    if (directory / ROOT_FILE).exists():
+        try:
+            with open_private_file(directory, ROOT_FILE) as handle:
+                return handle.read()
+        except FileNotFoundError:
+            pass
+    return shipped_root(hub)
+
+
+def shipped_root(hub: str | Path) -> bytes | None:
+    """The root a release of the client carries for `hub`, if any."""
+    shipped = (
+        resources.files("ebpf_hub").joinpath(SHIPPED_ROOTS).joinpath(f"{hub_key(hub)}.root.json")
+    )
     try:
-        with open_private_file(directory, ROOT_FILE) as handle:
-            return handle.read()
+        return shipped.read_bytes()
     except FileNotFoundError:
         return None
