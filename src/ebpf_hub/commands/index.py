@@ -13,10 +13,13 @@ from ebpf_hub.commands.common import add_command, add_root, hub_config
 from ebpf_hub.errors import HubError
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from ebpf_hub.index.config import HubConfig
     from ebpf_hub.index.jsonindex import Digests
     from ebpf_hub.model.matrix import Matrices
     from ebpf_hub.model.package import Package
+    from ebpf_hub.publish.pipeline import Destination
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -56,17 +59,42 @@ def published_digests(
     if not args.digests_from_registry:
         return known
     from ebpf_hub.publish.ledger import from_registry
+
+    return from_registry(packages, _destination(args, config), known)
+
+
+def recorded_matrices(
+    args: argparse.Namespace, config: HubConfig, packages: Iterable[Package], digests: Digests
+) -> Matrices:
+    """The kernel verdicts of the matrix ledger `--matrix` names (none without it), completed
+    with `--digests-from-registry` from the signed record attached to each version `digests`
+    pins: CI's ledger holds only the versions of one merge, and the index lists them all."""
+    from ebpf_hub.publish import matrixledger
+
+    records = matrixledger.load(Path(args.matrix) if args.matrix else None)
+    if args.digests_from_registry:
+        published = {p.name: digests[p.name] for p in packages if p.name in digests}
+        key = _public_key(args)
+        destination = _destination(args, config)
+        records = matrixledger.from_registry(published, destination, records, key)
+    return matrixledger.summaries(records)
+
+
+def _destination(args: argparse.Namespace, config: HubConfig) -> Destination:
+    """The registry `--digests-from-registry` reads: --registry, else index/hub.yaml's."""
     from ebpf_hub.publish.pipeline import Destination
 
-    destination = Destination(args.registry or config.registry, insecure=args.insecure)
-    return from_registry(packages, destination, known)
+    return Destination(args.registry or config.registry, insecure=args.insecure)
 
 
-def recorded_matrices(args: argparse.Namespace) -> Matrices:
-    """The kernel verdicts of the matrix ledger `--matrix` names (none without it)."""
-    from ebpf_hub.publish.matrixledger import summaries
+def _public_key(args: argparse.Namespace) -> ec.EllipticCurvePublicKey | None:
+    """The hub's public key, configured as the client's is (--public-key, the environment,
+    the config file); None when none is."""
+    from ebpf_hub.client.settings import Settings
+    from ebpf_hub.oci.keys import load_public_key
 
-    return summaries(Path(args.matrix) if args.matrix else None)
+    configured = Settings.load(public_key=args.public_key).public_key
+    return None if configured is None else load_public_key(configured)
 
 
 def add_matrix_option(sub: argparse.ArgumentParser) -> None:
@@ -84,12 +112,19 @@ def add_digest_options(sub: argparse.ArgumentParser) -> None:
         "--digests-from-registry",
         action="store_true",
         help="read the digest, size and parameters of every version the ledger lacks from "
-        "the registry (the index can be built from the registry alone)",
+        "the registry, and the signed kernel-matrix record of every published version the "
+        "matrix ledger lacks (the index can be built from the registry alone)",
     )
     sub.add_argument(
         "--insecure",
         action="store_true",
         help="plain HTTP to the registry (credentials go over it only to a loopback address)",
+    )
+    sub.add_argument(
+        "--public-key",
+        metavar="FILE",
+        help="the hub's public key, which the kernel-matrix records read back from the "
+        "registry must verify with (default: $EBPF_HUB_PUBLIC_KEY, else the config file's)",
     )
 
 
@@ -107,11 +142,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             "fix them (ebpf-hub validate) before building the JSON index"
         )
     out = Path(args.out)
+    digests = published_digests(args, config, report.packages)
     files = build_index(
         report.packages,
         args.registry or config.registry,
-        published_digests(args, config, report.packages),
-        recorded_matrices(args),
+        digests,
+        recorded_matrices(args, config, report.packages, digests),
     )
     write_index(files, out)
     say(f"wrote {len(files)} file(s) under {out / 'api' / 'v1'}")

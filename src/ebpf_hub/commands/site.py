@@ -20,6 +20,7 @@ from ebpf_hub.errors import HubError
 if TYPE_CHECKING:
     from ebpf_hub.index.config import HubConfig
     from ebpf_hub.index.jsonindex import Digests
+    from ebpf_hub.model.matrix import Matrices
     from ebpf_hub.site.build import IndexSigner
 
 # The `site` extra of pyproject.toml: each distribution by the module it installs.
@@ -42,13 +43,16 @@ def _require_site_extra() -> None:
             ) from None
 
 
-def _digests(args: argparse.Namespace, config: HubConfig) -> Digests:
+def _published(args: argparse.Namespace, config: HubConfig) -> tuple[Digests, Matrices]:
+    """The published versions' digests and kernel verdicts: the ledgers, completed from the
+    registry with --digests-from-registry."""
     packages = []
     if args.digests_from_registry:  # the site build refuses an index with problems anyway
         from ebpf_hub.index.validate import validate
 
         packages = validate(config).packages
-    return published_digests(args, config, packages)
+    digests = published_digests(args, config, packages)
+    return digests, recorded_matrices(args, config, packages, digests)
 
 
 def cmd_site_build(args: argparse.Namespace) -> int:
@@ -56,14 +60,15 @@ def cmd_site_build(args: argparse.Namespace) -> int:
     from ebpf_hub.site.build import build_site
 
     out, config = Path(args.out), hub_config(args)
+    digests, matrices = _published(args, config)
     build_site(
         config,
         out,
-        digests=_digests(args, config),
+        digests=digests,
         registry=args.registry,
         command_line=args.command_line(),
         sign_index=_index_signer(args),
-        matrices=recorded_matrices(args),
+        matrices=matrices,
     )
     say(f"built the site in {out} (open {out / 'index.html'} or run `ebpf-hub site serve`)")
     return 0
@@ -91,16 +96,17 @@ def cmd_site_serve(args: argparse.Namespace) -> int:
     from ebpf_hub.site.serve import serve_site
 
     config = hub_config(args)
+    digests, matrices = _published(args, config)
     serve_site(
         config,
         Path(args.out),
         host=args.host,
         port=args.port,
-        digests=_digests(args, config),
+        digests=digests,
         registry=args.registry,
         layout=Path(args.layout) if args.layout else None,
         command_line=args.command_line(),
-        matrices=recorded_matrices(args),
+        matrices=matrices,
     )
     return 0
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from ebpf_hub.oci import dsse
 from ebpf_hub.oci.errors import IntegrityError, SignatureError
 from ebpf_hub.oci.manifest import Descriptor
-from ebpf_hub.oci.referrers import attach, find_attached
+from ebpf_hub.oci.referrers import Attached, attach, find_attached
 from ebpf_hub.oci.store import Store, read_blob
 
 
@@ -42,6 +42,17 @@ def attach_statement(
     return True
 
 
+def attached_statements(store: Store, digest: str, predicate_type: str) -> list[Attached]:
+    """The referrers of `digest` that say they hold a statement of `predicate_type`, none of
+    them verified yet: what `verified_predicates` checks, and what tells a reader holding no
+    key that there is something to check."""
+    return [
+        attached
+        for attached in find_attached(store, digest, dsse.BUNDLE_MEDIA_TYPE)
+        if attached.manifest.annotations.get(dsse.PREDICATE_ANNOTATION) == predicate_type
+    ]
+
+
 def verified_predicates(
     store: Store,
     digest: str,
@@ -55,9 +66,7 @@ def verified_predicates(
     `public_key` and about exactly `digest`, in the order attached; why each other one was
     refused goes to `problems`, naming the statement as `what` (e.g. "provenance")."""
     found: list[Mapping[str, Any]] = []
-    for attached in find_attached(store, digest, dsse.BUNDLE_MEDIA_TYPE):
-        if attached.manifest.annotations.get(dsse.PREDICATE_ANNOTATION) != predicate_type:
-            continue
+    for attached in attached_statements(store, digest, predicate_type):
         where = f"{store.name}@{attached.digest}"
         try:
             if len(attached.manifest.layers) != 1:

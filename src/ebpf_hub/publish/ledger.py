@@ -11,9 +11,10 @@ can list them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import write_atomic
@@ -31,6 +32,7 @@ from ebpf_hub.parallel import MAX_WORKERS, run_concurrently
 from ebpf_hub.publish.pipeline import Destination, Outcome
 
 Ledger = dict[str, dict[str, Published]]  # a mutable `Digests`
+T = TypeVar("T")
 
 
 def record(path: Path, outcomes: Iterable[Outcome]) -> None:
@@ -56,24 +58,45 @@ def from_registry(
     thread; a version whose tag does not exist is not published and stays out.
     """
     ledger = _copy(known)
+    lacking = {
+        package.name: [
+            v.version for v in package.versions if v.version not in ledger.get(package.name, {})
+        ]
+        for package in packages
+    }
+    for name, found in read_per_package(destination, lacking, published_entry, jobs=jobs).items():
+        ledger.setdefault(name, {}).update(found)
+    return ledger
 
-    def fill(name: str, versions: list[str]) -> None:
+
+def read_per_package(
+    destination: Destination,
+    versions: Mapping[str, Sequence[str]],
+    read: Callable[[Store, str, str], T | None],
+    *,
+    jobs: int = MAX_WORKERS,
+) -> dict[str, dict[str, T]]:
+    """What `read(store, name, version)` finds in `destination` for each of `versions`
+    (name -> versions), None left out: one package per thread, at most `jobs` threads, so
+    a catalogue's round trips overlap without one thread per version. The digest fill and
+    the kernel-matrix fill (`matrixledger.from_registry`) both read the registry this way."""
+    found: dict[str, dict[str, T]] = {}
+
+    def fill(name: str, wanted: Sequence[str]) -> None:
         store = _open(destination, name)
         if store is None:
             return
-        for version in versions:
-            entry = published_entry(store, name, version)
+        mine = {}
+        for version in wanted:
+            entry = read(store, name, version)
             if entry is not None:
-                ledger.setdefault(name, {})[version] = entry  # one thread per name
+                mine[version] = entry
+        if mine:
+            found[name] = mine  # one thread per name
 
-    calls = []
-    for package in packages:
-        have = ledger.get(package.name, {})
-        lacking = [v.version for v in package.versions if v.version not in have]
-        if lacking:
-            calls.append(partial(fill, package.name, lacking))
+    calls = [partial(fill, name, wanted) for name, wanted in versions.items() if wanted]
     run_concurrently(calls, workers=jobs)
-    return ledger
+    return found
 
 
 def published_entry(store: Store, name: str, version: str) -> Published | None:

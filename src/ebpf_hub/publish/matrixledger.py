@@ -7,6 +7,10 @@ written atomically), read back as one record: the publish workflow's jobs, one p
 each write their own files, so CI merges their directories by copying them together, and a
 kernel tested again replaces only its own file.
 
+The registry is the truth for what is published, and the ledger only holds what one run
+tested (CI's holds the versions of one merge): `from_registry` reads the record of every
+other published version back from the signed attestation publish attached to its digest.
+
 Nothing here follows a link: a ledger directory or file that is one is refused.
 """
 
@@ -15,18 +19,33 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ebpf_hub.client.settings import PUBLIC_KEY_ENV
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import link_refused, open_regular, write_atomic
-from ebpf_hub.index.jsonindex import to_json_bytes
-from ebpf_hub.matrix.record import KernelOutcome, VersionMatrix
-from ebpf_hub.model.matrix import KernelVerdict, Matrices
+from ebpf_hub.index.jsonindex import Digests, to_json_bytes
+from ebpf_hub.matrix.record import PREDICATE_TYPE, KernelOutcome, VersionMatrix
+from ebpf_hub.model.matrix import Matrices
+from ebpf_hub.oci.store import Store
+from ebpf_hub.parallel import MAX_WORKERS
+from ebpf_hub.publish.ledger import read_per_package
+from ebpf_hub.publish.pipeline import Destination
+from ebpf_hub.safetext import quote
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 DEFAULT_DIR = Path("build/matrix")
 _SUFFIX = ".json"
 _HINT = "delete it and run `ebpf-hub publish --matrix` again"
+_ATTESTED_HINT = (
+    f"check that --public-key / {PUBLIC_KEY_ENV} is the hub's key; if it is, delete that "
+    "referrer from the registry and attach the record again (`ebpf-hub publish --matrix`)"
+)
+Records = dict[str, dict[str, VersionMatrix]]  # name -> version -> record
 
 
 def version_dir(directory: Path, name: str, version: str) -> Path:
@@ -84,9 +103,9 @@ def _read(path: Path, name: str, version: str) -> VersionMatrix:
     return found
 
 
-def load(directory: Path | None) -> dict[str, dict[str, VersionMatrix]]:
+def load(directory: Path | None) -> Records:
     """Every record under `directory` (none: no directory, or it does not exist)."""
-    found: dict[str, dict[str, VersionMatrix]] = {}
+    found: Records = {}
     if directory is None or not _real_directory(directory, create=False):
         return found
     for package in sorted(directory.iterdir()):
@@ -99,12 +118,89 @@ def load(directory: Path | None) -> dict[str, dict[str, VersionMatrix]]:
     return found
 
 
-def summaries(directory: Path | None) -> Matrices:
+def from_registry(
+    published: Digests,
+    destination: Destination,
+    known: Mapping[str, Mapping[str, VersionMatrix]],
+    public_key: ec.EllipticCurvePublicKey | None,
+    *,
+    jobs: int = MAX_WORKERS,
+) -> Records:
+    """`known` completed with the attested record of every version of `published` (the
+    digests the index pins) that it lacks, read from `destination` one package per thread as
+    the digest fill reads; a version with no attestation has no record."""
+    records = {name: dict(versions) for name, versions in known.items()}
+    lacking = {
+        name: [version for version in versions if version not in records.get(name, {})]
+        for name, versions in published.items()
+    }
+
+    def read(store: Store, name: str, version: str) -> VersionMatrix | None:
+        return attested_record(store, name, version, published[name][version].digest, public_key)
+
+    for name, found in read_per_package(destination, lacking, read, jobs=jobs).items():
+        records.setdefault(name, {}).update(found)
+    return records
+
+
+def attested_record(
+    store: Store,
+    name: str,
+    version: str,
+    digest: str,
+    public_key: ec.EllipticCurvePublicKey | None,
+) -> VersionMatrix | None:
+    """The record of `name` `version` that `matrixstep.attest` attached to `digest`, or None
+    when none is attached. Every one attached counts, the later replacing the earlier's
+    kernels, as the ledger merges a kernel tested again.
+
+    A record the index cannot trust stops it rather than vanishing from it: a statement that
+    does not verify with `public_key` or is about another digest, one naming another package
+    or version, and, with no key to check them, any attached at all.
+    """
+    from ebpf_hub.oci.attestation import attached_statements, verified_predicates
+
+    label = f"{name} {version}"
+    if public_key is None:
+        if attached_statements(store, digest, PREDICATE_TYPE):
+            raise HubError(
+                f"{label}: the registry holds a kernel-matrix record of {digest} and no public "
+                "key is configured to verify it",
+                hint=f"pass --public-key FILE or set {PUBLIC_KEY_ENV} (the hub's public key)",
+            )
+        return None
+    problems: list[str] = []
+    predicates = verified_predicates(
+        store, digest, PREDICATE_TYPE, public_key, problems, what="kernel-matrix record"
+    )
+    if problems:
+        raise HubError(f"{label}: {problems[0]}", hint=_ATTESTED_HINT)
+    merged = VersionMatrix(name, version, ())
+    for predicate in predicates:
+        try:
+            found = VersionMatrix.from_json(predicate)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise HubError(
+                f"{label}: the signed kernel-matrix record of {digest} is not one",
+                hint=_ATTESTED_HINT,
+            ) from None
+        if (found.name, found.version) != (name, version):
+            raise HubError(
+                f"{label}: the kernel-matrix record attached to {digest} is about "
+                f"{quote(found.name)} {quote(found.version)}",
+                hint="delete that referrer from the registry (`oras discover` lists them) and "
+                "attach this version's record again (`ebpf-hub publish --matrix`)",
+            )
+        merged = merged.merged(found)
+    return merged if merged.kernels else None
+
+
+def summaries(records: Mapping[str, Mapping[str, VersionMatrix]]) -> Matrices:
     """What the JSON index lists: each recorded version's verdict per kernel."""
-    summary: dict[str, dict[str, tuple[KernelVerdict, ...]]] = {}
-    for name, versions in load(directory).items():
-        summary[name] = {version: entry.verdicts() for version, entry in versions.items()}
-    return summary
+    return {
+        name: {version: entry.verdicts() for version, entry in versions.items()}
+        for name, versions in records.items()
+    }
 
 
 def _real_directory(path: Path, *, create: bool) -> bool:
