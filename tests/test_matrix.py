@@ -310,12 +310,14 @@ def test_a_kernel_whose_btf_is_hidden_skips_a_core_program_with_the_reason(
 
 def test_a_trigger_must_make_output_arrive(kernel: KernelSpec, tmp_path: Path) -> None:
     """With a trigger, the whole package is attached and the trigger run in the guest: output
-    arriving passes the "(trigger)" row; a trigger that causes nothing fails it, saying so."""
+    arriving passes the "(trigger)" row; a trigger that causes nothing fails it, saying so; one
+    that cannot run there (exit 77: no block device, say) skips it."""
     compile_objects(toolchain(), CASES / "triggered", tmp_path, "triggered")
     objects = tuple(tmp_path.glob("*.bpf.o"))
     packages = [
         MatrixPackage("triggered", objects, CASES / "triggered" / "trigger"),
         MatrixPackage("quiet", objects, CASES / "quiet-trigger"),
+        MatrixPackage("diskless", objects, CASES / "cannot-trigger"),
     ]
     (done,) = run_matrix(packages, [kernel], load_matrix(REPO).guest_suite, lambda _: None)
     rows = {(r.package, r.program): r for r in done.results}
@@ -325,6 +327,11 @@ def test_a_trigger_must_make_output_arrive(kernel: KernelSpec, tmp_path: Path) -
     assert (quiet.status, quiet.reason) == (
         Status.FAIL,
         "no output after its trigger: no event and no map entry",
+    )
+    diskless = rows["diskless", "(trigger)"]
+    assert (diskless.status, diskless.reason) == (
+        Status.SKIP,
+        "loaded and attached; its trigger cannot run in the guest (exit 77)",
     )
 
 

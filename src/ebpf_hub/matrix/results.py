@@ -16,10 +16,10 @@ from __future__ import annotations
 import errno
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from ebpf_hub.matrix.frames import Attempt
+from ebpf_hub.strenum import StrEnum
 
 REASON_LINES = 3  # the verifier's lines kept: the failing instruction and its message
 _LOG_BEGIN = "-- BEGIN PROG LOAD LOG --"
@@ -68,14 +68,17 @@ class ProgramResult:
         }
 
 
-def judge(attempt: Attempt, btf: bool) -> tuple[Status, str]:
-    """The verdict on one attempt, on a kernel with or without BTF."""
+def judge(attempt: Attempt, btf: bool, optional: bool = False) -> tuple[Status, str]:
+    """The verdict on one attempt, on a kernel with or without BTF. A missing hook is a
+    pass for an `optional` program: `run` skips it there with a note, as declared."""
     if attempt.phase in ("done", "output"):
         return Status.PASS, ""
     if attempt.phase == "no-output":
         return Status.FAIL, "no output after its trigger: no event and no map entry"
     if attempt.phase == "trigger":
         return Status.FAIL, f"its trigger failed ({_errno_text(attempt.errno)})"
+    if attempt.phase == "cannot-trigger":
+        return Status.SKIP, "loaded and attached; its trigger cannot run in the guest (exit 77)"
     detail = reason_from_log(attempt.log) or _errno_text(attempt.errno)
     if not btf and attempt.phase in ("open", "load"):
         return Status.SKIP, f"this kernel has no BTF (CONFIG_DEBUG_INFO_BTF): {detail}"
@@ -90,11 +93,19 @@ def judge(attempt: Attempt, btf: bool) -> tuple[Status, str]:
                 "and the guest loads none"
             )
         if attempt.errno == errno.ENOENT:
-            return Status.SKIP, f"verified, not attached: hook missing in this kernel ({detail})"
+            return _hook_missing(
+                f"verified, not attached: hook missing in this kernel ({detail})", optional
+            )
     if attempt.phase == "load" and _NO_HOOK_AT_LOAD.search(attempt.log):
-        return Status.SKIP, f"hook missing in this kernel: {detail}"
+        return _hook_missing(f"hook missing in this kernel: {detail}", optional)
     where = {"load": "verifier", "attach": "attach", "open": "open"}.get(attempt.phase, "error")
     return Status.FAIL, f"{where}: {detail}"
+
+
+def _hook_missing(reason: str, optional: bool) -> tuple[Status, str]:
+    if optional:
+        return Status.PASS, f"optional, skipped here: {reason}"
+    return Status.SKIP, reason
 
 
 def reason_from_log(log: str) -> str:
