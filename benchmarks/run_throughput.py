@@ -2,12 +2,14 @@
 
 A small C program calls openat() on /dev/null N times (default 200,000) as fast as it can,
 first traced by the hub's opensnoop package run as `ebpf-hub run DIR --json` with its output
-in a file, then by /usr/sbin/opensnoop with its output in a file. Both tracers filter on the
+in a file (with the package's declared formats, then with --raw), then by /usr/sbin/opensnoop
+with its output in a file. Both tracers filter on the
 burst's process id, so other activity on the machine costs neither of them anything. For each:
 events captured out of N, events per second (captured / time from the first open until the
 tracer wrote its last line), and CPU seconds the tracer process spent over that time (from
 /proc/PID/stat, start-up excluded), with the ratios. Targets (the issue's): no event lost
-where opensnoop loses none; at most 3x opensnoop's CPU per event.
+where opensnoop loses none; at most 3x opensnoop's CPU per event; formats on keep at least
+opensnoop's events per second (the ratio formats on / --raw is printed too).
 
     sudo .venv/bin/python benchmarks/run_throughput.py [--opens 200000] [--repeat 3]
 """
@@ -135,9 +137,9 @@ def trace(command: list[str], work: Path, name: str, loop: Path, opens: int) -> 
     return Result(0, last - start, cpu), written
 
 
-def run_hub(package: Path, loop: Path, opens: int, work: Path) -> Result:
+def run_hub(package: Path, loop: Path, opens: int, work: Path, *options: str) -> Result:
     command = [str(EBPF_HUB), "run", str(package), "--json", "--yes", "--param", "target_pid={pid}"]
-    result, output = trace(command, work, "hub", loop, opens)
+    result, output = trace([*command, *options], work, "hub", loop, opens)
     for line in output.splitlines():
         if not line.startswith("{"):  # the messages on stderr
             continue
@@ -165,17 +167,17 @@ def run_opensnoop(loop: Path, opens: int, work: Path) -> Result:
 
 def build_package(work: Path) -> Path:
     """The opensnoop seed package built as `ebpf-hub build` does, with its artifact config
-    beside it as in an installed package (`ebpf-hub run DIR` reads it)."""
+    beside it as in an installed package (`ebpf-hub run DIR` reads it, formats included).
+    Only its own metadata is read: another package in the index may be half-edited."""
     from ebpf_hub.build.package import build_version
-    from ebpf_hub.index.config import load_config
-    from ebpf_hub.publish.select import select_targets
+    from ebpf_hub.index.document import load_document
+    from ebpf_hub.model.package import Package
 
-    [target] = [
-        t for t in select_targets(load_config(ROOT), None) if t.package.name == "opensnoop"
-    ][-1:]
+    metadata = ROOT / "index" / "packages" / "opensnoop.yaml"
+    package = Package.from_json(load_document(metadata, str(metadata)).data)
     out = work / "opensnoop"
-    built = build_version(ROOT, target.package, target.version, out)
-    (out / "config.json").write_text(json.dumps(built.config))
+    built = build_version(ROOT, package, package.versions[-1], out)
+    (out / "config.json").write_text(json.dumps(built.config.to_json()))
     return out
 
 
@@ -195,10 +197,11 @@ def main() -> int:
             [shutil.which("gcc") or "gcc", "-O2", "-o", str(loop), str(LOOP_SOURCE)], check=True
         )
         package = build_package(work)
-        results: dict[str, list[Result]] = {"opensnoop": [], "ebpf-hub": []}
+        results: dict[str, list[Result]] = {"opensnoop": [], "ebpf-hub": [], "ebpf-hub-raw": []}
         for _ in range(args.repeat):
             results["opensnoop"].append(run_opensnoop(loop, args.opens, work))
             results["ebpf-hub"].append(run_hub(package, loop, args.opens, work))
+            results["ebpf-hub-raw"].append(run_hub(package, loop, args.opens, work, "--raw"))
     report(results, args.opens)
     return 0
 
@@ -214,12 +217,16 @@ FIGURES: dict[str, Callable[[Result], float]] = {
     "CPU s": lambda r: r.cpu,
     "CPU us/event": lambda r: r.cpu_per_event * 1e6,
 }
-LABELS = {"opensnoop": "opensnoop (libbpf-tools)", "ebpf-hub": "ebpf-hub run --json"}
+LABELS = {
+    "opensnoop": "opensnoop (libbpf-tools)",
+    "ebpf-hub": "ebpf-hub run --json",
+    "ebpf-hub-raw": "ebpf-hub run --json --raw",
+}
 
 
 def report(results: dict[str, list[Result]], opens: int) -> None:
     print(f"burst: {opens:,} openat() calls; medians of {len(results['opensnoop'])} runs")
-    print(f"{'tracer':<26}" + "".join(f"{name:>14}" for name in FIGURES))
+    print(f"{'tracer':<27}" + "".join(f"{name:>14}" for name in FIGURES))
     medians = {
         tracer: {name: _median(runs, figure) for name, figure in FIGURES.items()}
         for tracer, runs in results.items()
@@ -227,7 +234,7 @@ def report(results: dict[str, list[Result]], opens: int) -> None:
     for tracer, row in medians.items():
         cells = [f"{row[n]:>14,.0f}" for n in ("captured", "lost", "events/s")]
         cells += [f"{row['CPU s']:>14.2f}", f"{row['CPU us/event']:>14.2f}"]
-        print(f"{LABELS[tracer]:<26}" + "".join(cells))
+        print(f"{LABELS[tracer]:<27}" + "".join(cells))
     hub, peer = medians["ebpf-hub"], medians["opensnoop"]
     print(
         f"ratios ebpf-hub/opensnoop: captured {hub['captured'] / max(1, peer['captured']):.3f}, "
@@ -238,6 +245,12 @@ def report(results: dict[str, list[Result]], opens: int) -> None:
         r.captured >= opens for r in results["opensnoop"]
     )
     print(f"no event lost where opensnoop loses none: {'yes' if kept else 'NO'}")
+    raw = medians["ebpf-hub-raw"]
+    print(
+        f"formats on / --raw: events/s {hub['events/s'] / max(1, raw['events/s']):.2f}, "
+        f"CPU per event {hub['CPU us/event'] / raw['CPU us/event']:.2f}; formats on keep "
+        f"opensnoop's events/s: {'yes' if hub['events/s'] >= peer['events/s'] else 'NO'}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 The floor is a bare `mkdocs build` with the same mkdocs.yml (theme, plugins, extensions, nav)
 and hand-written pages, plus as many minimal Markdown pages (a title and one line) as there
-are packages: what any Material site of that size costs. Each build runs in its own child
-process, so its peak memory (ru_maxrss from wait4) is its own.
+are packages: what any Material site of that size costs. The hub's build gets a publish
+ledger and a kernel matrix for every version, so its pages are as full as a real hub's. Each
+build runs in its own child process, so its peak memory (ru_maxrss from wait4) is its own.
 Targets: at most 1.5x the floor's time at 10,000 packages; 10x the packages, at most 11x time.
 
     .venv/bin/python benchmarks/site_scale.py [--packages 1000 10000]
@@ -21,8 +22,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from index_scale import REPO, generate
+
+if TYPE_CHECKING:
+    from ebpf_hub.index.jsonindex import Digests
+    from ebpf_hub.model.matrix import Matrices
 
 PYTHON = sys.executable
 MKDOCS = str(Path(PYTHON).with_name("mkdocs"))
@@ -82,12 +88,41 @@ def child_build(root: Path, out: Path) -> None:
     report = validate(config)
     assert report.ok, report.problems[:3]
     validated = time.perf_counter()
-    build_site(config, out, packages=report.packages, command_line=build_parser())
+    digests, matrices = published_and_tested(report.packages)
+    build_site(
+        config,
+        out,
+        packages=report.packages,
+        command_line=build_parser(),
+        digests=digests,
+        matrices=matrices,
+    )
     print(
         f"    (in the child: validate {validated - start:.1f} s, then build_site "
         f"{time.perf_counter() - validated:.1f} s)",
         flush=True,
     )
+
+
+def published_and_tested(packages: list[Any]) -> tuple[Digests, Matrices]:
+    """A publish ledger and a kernel matrix for every version, as a hub that publishes with
+    `--matrix` has: the pages then carry their full versions table, trust panel and matrix."""
+    from ebpf_hub.model.index import Published
+    from ebpf_hub.model.matrix import KernelVerdict, Verdict
+
+    verdicts = (
+        KernelVerdict("6.1", "x86_64", "6.1.0-50-cloud-amd64", Verdict.PASS, ""),
+        KernelVerdict("6.12", "x86_64", "6.12.117+deb13-cloud-amd64", Verdict.PASS, ""),
+        KernelVerdict("5.10", "x86_64", "5.10.0-32-cloud-amd64", Verdict.FAIL, "-EINVAL"),
+    )
+    digests, matrices = {}, {}
+    for package in packages:
+        digests[package.name] = {
+            v.version: Published("sha256:" + f"{i:064x}", 20480 + i, ())
+            for i, v in enumerate(package.versions)
+        }
+        matrices[package.name] = {v.version: verdicts for v in package.versions}
+    return digests, matrices
 
 
 def row(label: str, run: Run) -> None:

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ebpf_hub.develop.scaffold import PLACEHOLDER_AUTHOR
+
 REPO = Path(__file__).resolve().parent.parent
 
 SAMPLE = """\
@@ -90,7 +92,9 @@ def git(root: Path, *args: str) -> str:
 
 
 def copy_seed(root: Path, seed: str, name: str | None = None) -> Path:
-    """Copy a seed package of this repository into the hub at `root` (as `name`), re-pinned."""
+    """Copy a seed package of this repository into the hub at `root` (as `name`), re-pinned,
+    with its first version only (versions are the file's last field): tests add the versions
+    they need, dated after it."""
     from ebpf_hub.index.srchash import tree_hash
 
     name = name or seed
@@ -106,7 +110,9 @@ def copy_seed(root: Path, seed: str, name: str | None = None) -> Path:
         f"    tree: {tree_hash(target)}" if line.startswith("    tree: ") else line
         for line in text.splitlines()
     ]
-    return write_package(root, name, "\n".join(lines) + "\n")
+    later = [i for i, line in enumerate(lines) if line.startswith("  - version: ")][1:]
+    kept = lines[: later[0]] if later else lines
+    return write_package(root, name, "\n".join(kept) + "\n")
 
 
 def add_version(root: Path, name: str, version: str, created: str = "2026-11-28") -> None:
@@ -123,9 +129,11 @@ def add_version(root: Path, name: str, version: str, created: str = "2026-11-28"
 
 def describe_package(directory: Path, summary: str) -> None:
     """What an author does before submitting: say what the package is, in their own words
-    (`submit` refuses the summary, description and README a template or `init --from` wrote)."""
+    (`submit` refuses the summary, description and README a template or `init --from` wrote,
+    and the placeholder maintainer they write where git knows no user.name)."""
     manifest = directory / "ebpf-hub.yaml"
     text = re.sub(r"(?m)^summary: .*$", f"summary: {json.dumps(summary)}", manifest.read_text())
+    text = text.replace(PLACEHOLDER_AUTHOR, "A. Author")
     description = f"Shows {summary.lower()}, one line each, as the libbpf-tools tool does."
     text = re.sub(
         r"(?ms)^description: .*?(?=^\S)", f"description: {json.dumps(description)}\n", text

@@ -110,7 +110,8 @@ def test_the_declarations_are_checked_on_the_arm64_object(tmp_path: Path) -> Non
     renamed = replace(
         package, programs=(Program("other_name", "tracepoint/syscalls/sys_enter_execve"),)
     )
-    with pytest.raises(HubError, match=r"execsnoop@1\.0\.0 \(aarch64\).*trace_execve_enter"):
+    newest = package.versions[-1].version.replace(".", r"\.")
+    with pytest.raises(HubError, match=rf"execsnoop@{newest} \(aarch64\).*trace_execve_enter"):
         build_sources(
             REPO / "sources" / "execsnoop",
             renamed,

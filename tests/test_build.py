@@ -252,7 +252,9 @@ def test_git_source_is_fetched_at_the_pinned_commit(
     assert (fetched / "syscount.bpf.c").read_bytes() == (
         REPO / "sources/syscount/syscount.bpf.c"
     ).read_bytes()
-    assert sorted(p.name for p in fetched.iterdir()) == ["LICENSE", "README.md", "syscount.bpf.c"]
+    assert sorted(p.name for p in fetched.iterdir()) == [
+        "LICENSE", "README.md", "syscount.bpf.c", "trigger",
+    ]  # fmt: skip
 
     missing = Version(version="1.0.1", created="2026-11-28", changes="x", commit="f" * 40)
     with pytest.raises(HubError, match=r"syscount@1.0.1: cannot fetch commit f{40} from file://"):

@@ -9,6 +9,7 @@ axe-core (fetched by scripts/bootstrap --dev into .tools/axe-core).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gzip
 import json
@@ -26,24 +27,45 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from ebpf_hub.cli import build_parser
 from ebpf_hub.index.config import load_config
-from ebpf_hub.index.jsonindex import digests_from_json
+from ebpf_hub.index.jsonindex import API_DIR, build_index, digests_from_json
+from ebpf_hub.index.trust import INDEX_ROLE, commit_url, version_trust
 from ebpf_hub.index.validate import validate
-from ebpf_hub.model.package import Package
+from ebpf_hub.model.matrix import KernelVerdict, Verdict
+from ebpf_hub.model.package import Package, Source
 from ebpf_hub.site import build_site
+from ebpf_hub.site.catalogue import recent_names
 from ebpf_hub.site.facts import BuildDate, PackageFacts
 from ebpf_hub.site.serve import site_handler
 from siteserver import Served
+from test_jsonindex import schema_validator
 
 REPO = Path(__file__).resolve().parent.parent
 AXE = REPO / ".tools/axe-core/4.10.3/axe.min.js"  # the version scripts/bootstrap --dev fetches
 SEED = "execsnoop"
+VERSION = "1.0.1"  # its newest, the one its page leads with
 DIGEST = "sha256:" + "5e" * 32
 # The build's date: 2026-12-08, after every seed package's release.
 EPOCH = int(datetime.datetime(2026, 12, 8, 12, tzinfo=datetime.UTC).timestamp())
-PARAMETERS = [{"name": "target_pid", "type": "pid", "default": 0}]
+PARAMETERS = [
+    {
+        "name": "target_pid",
+        "type": "pid_t",
+        "default": 0,
+        "description": "Only this process ID; 0 traces every process.",
+        "kind": "int",
+        "defaultText": "0",
+    }
+]
 LEDGER = digests_from_json(
-    {SEED: {"1.0.0": {"digest": DIGEST, "size": 20480, "parameters": PARAMETERS}}}, "LEDGER"
+    {SEED: {VERSION: {"digest": DIGEST, "size": 20480, "parameters": PARAMETERS}}}, "LEDGER"
 )
+# The matrix ledger's verdicts on the seed: one kernel passed, one failed.
+PASSED = KernelVerdict("6.1", "x86_64", "6.1.0-50-cloud-amd64", Verdict.PASS, "")
+FAILED = KernelVerdict(
+    "5.10", "x86_64", "5.10.0-32-cloud-amd64", Verdict.FAIL, "libbpf: prog 'handle': -EINVAL"
+)
+MATRICES = {SEED: {VERSION: (PASSED, FAILED)}}
+REGISTRY = "ghcr.io/ebpf-hub/packages"  # index/hub.yaml's
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LOOKS = [(size, scheme) for size in SIZES for scheme in ("light", "dark")]
 # One page of each template: home, list, package, category, hand-written, reference, 404.
@@ -71,7 +93,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     before = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(EPOCH)
     try:
-        build_site(load_config(REPO), out, digests=LEDGER, command_line=build_parser())
+        build_site(
+            load_config(REPO), out, digests=LEDGER, command_line=build_parser(), matrices=MATRICES
+        )
     finally:
         if before is None:
             del os.environ["SOURCE_DATE_EPOCH"]
@@ -189,7 +213,7 @@ def test_the_package_list_filters_by_text_typo_facet_and_kernel_and_sorts(
 
     page.locator("#hub-filter-sort").select_option("name")
     assert rows.all_inner_texts() == sorted(p.name for p in packages)
-    page.locator("#hub-filter-text").fill("exesnoop")  # a typo
+    page.locator("#hub-filter-text").fill("execsnop")  # a typo
     assert rows.all_inner_texts() == [SEED]
     page.locator("#hub-filter-text").fill("")
     facets = page.locator("details.hub-facets")
@@ -245,7 +269,7 @@ def test_a_package_page_has_facts_a_contents_and_no_repeats(
     text = facts.inner_text()
     released = seed.versions[-1].created
     days = (datetime.date(2026, 12, 8) - datetime.date.fromisoformat(released)).days
-    for fact in ("1.0.0", f"{days} days ago ({released})", "20.0 KiB", seed.license, "JSON"):
+    for fact in (VERSION, f"{days} days ago ({released})", "20.0 KiB", seed.license, "JSON"):
         assert fact in text
     for capability in seed.requires.capabilities or ():
         assert capability in text
@@ -264,7 +288,7 @@ def test_a_package_page_has_facts_a_contents_and_no_repeats(
     toc = page.get_by_role("navigation", name="On this page")
     assert toc.is_visible()
     entries = toc.get_by_role("link").all_inner_texts()
-    assert entries[:4] == ["Install", "About", "Versions", "Programs"]
+    assert entries[:5] == ["Install", "About", "Versions", "Trust", "Kernel matrix"]
     assert "Example output" in entries
     toc.get_by_role("link", name="Example output").click()
     page.wait_for_url(f"{site.url}packages/{SEED}/#readme-example-output")
@@ -284,7 +308,7 @@ def test_search_suggests_a_package_for_a_typo(site: Served, tab: tuple[Page, lis
     page.keyboard.press("Enter")
     search = page.locator("input.md-search__input")
     assert search.evaluate("e => e === document.activeElement")
-    for typo, name in (("exesnoop", SEED), ("opensnop", "opensnoop")):
+    for typo, name in (("execsnop", SEED), ("opensnop", "opensnoop")):
         search.fill("")
         page.keyboard.type(typo, delay=10)
         suggestion = page.locator(".hub-didyoumean a")
@@ -369,7 +393,8 @@ def test_serve_answers_unknown_paths_with_the_404_page_and_compresses_text(
     assert status == 404 and headers["Content-Encoding"] == "gzip"
     page = gzip.decompress(body).decode()
     assert "Page not found" in page and 'href="/packages/"' in page
-    assert f'href="/packages/{SEED}/"' in page and "data-hub-search" in page
+    newest = recent_names(packages)[0]["name"]  # the 404 page lists the recently updated
+    assert f'href="/packages/{newest}/"' in page and "data-hub-search" in page
     status, headers, body = _get(site.url + "no/such/page")
     assert status == 404 and "Content-Encoding" not in headers and b"Page not found" in body
 
@@ -386,13 +411,14 @@ def test_serve_answers_unknown_paths_with_the_404_page_and_compresses_text(
 
 
 def test_the_404_page_offers_search_and_packages(
-    site: Served, desktop: tuple[Page, list[str]]
+    site: Served, desktop: tuple[Page, list[str]], packages: list[Package]
 ) -> None:
     page, problems = desktop
     _visit(page, site.url + "packages/exesnoop/")
     assert page.locator("h1").inner_text().startswith("Page not found")
-    page.get_by_role("link", name=SEED, exact=True).click()
-    page.wait_for_url(f"{site.url}packages/{SEED}/")
+    newest = recent_names(packages)[0]["name"]
+    page.get_by_role("link", name=newest, exact=True).click()
+    page.wait_for_url(f"{site.url}packages/{newest}/")
     assert _not_found_console_line(problems) == []
 
 
@@ -412,3 +438,128 @@ def test_updated_days_count_to_the_newest_release_without_source_date_epoch(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(Exception, match="SOURCE_DATE_EPOCH='yesterday' is not a count of seconds"):
         BuildDate.of(packages)
+
+
+def test_versions_link_a_trust_panel_that_the_json_api_matches(
+    site: Served, tab: tuple[Page, list[str]], packages: list[Package]
+) -> None:
+    page, problems = tab
+    [seed] = [p for p in packages if p.name == SEED]
+    _visit(page, f"{site.url}packages/{SEED}/")
+    versions = page.locator("h2#versions + table, h2#versions ~ .md-typeset__scrollwrap table")
+    headers = versions.first.locator("th").all_inner_texts()
+    for column in ("Size", "Architectures", "Signature", "Changes"):
+        assert column in headers
+    cells = versions.first.locator("tbody tr").first.locator("td").all_inner_texts()
+    row = dict(zip(headers, cells, strict=True))
+    assert row["Size"] == "20.0 KiB" and row["Architectures"] == ", ".join(
+        seed.requires.architectures
+    )
+    assert row["Signature"] == "not recorded" and row["Changes"] == seed.versions[-1].changes
+    versions.first.get_by_role("link", name="not recorded").click()
+    page.wait_for_url(f"{site.url}packages/{SEED}/#trust-{VERSION}")
+    panel = page.locator(f"details[id='trust-{VERSION}']")
+    assert panel.evaluate("e => e.open") and panel.is_visible()
+    terms, values = panel.locator("dt").all_inner_texts(), panel.locator("dd").all_inner_texts()
+    facts = dict(zip(terms, values, strict=True))
+    assert facts["Digest"] == DIGEST
+    assert (
+        facts["Source"]
+        == f"tree {seed.versions[-1].tree} of {seed.source.path} in the hub's repository"
+    )
+    assert facts["Index entry"] == "this hub's index is not signed with TUF"
+    for unknown in ("Signed by", "Builder", "Toolchain"):
+        assert facts[unknown].startswith("not recorded")
+    assert facts["Kernel matrix"] == (
+        "passed on x86_64/6.1; failed or partial on x86_64/5.10 (kernel matrix)"
+    )
+    verify = f"ebpf-hub verify {SEED}@{VERSION}"
+    cosign = (
+        'cosign verify --key "$EBPF_HUB_PUBLIC_KEY" --insecure-ignore-tlog '
+        f"-a package={SEED} -a version={VERSION} {REGISTRY}/{SEED}@{DIGEST}"
+    )
+    assert panel.locator("pre code").inner_text().splitlines() == [verify, cosign]
+    assert panel.get_by_role("button", name="Copy to clipboard").count() == 1  # Material's
+
+    entry = json.loads((site.root / f"api/v1/packages/{SEED}.json").read_text())
+    schema_validator("package-index.schema.json").validate(entry)
+    trust = entry["versions"][-1]["trust"]
+    assert (trust["verify"], trust["cosign"]) == (verify, cosign)
+    assert (trust["kernels_passed"], trust["kernels_failed"]) == (["x86_64/6.1"], ["x86_64/5.10"])
+    assert trust["signer"] is trust["builder"] is trust["toolchain"] is trust["index_role"] is None
+    assert problems == []
+
+
+def test_parameters_have_descriptions_and_related_packages_lead_on(
+    site: Served, tab: tuple[Page, list[str]], packages: list[Package]
+) -> None:
+    page, problems = tab
+    [seed] = [p for p in packages if p.name == SEED]
+    _visit(page, f"{site.url}packages/{SEED}/")
+    table = page.locator("h2#parameters ~ table, h2#parameters ~ .md-typeset__scrollwrap table")
+    assert table.first.locator("th").all_inner_texts() == ["Name", "Type", "Default", "Description"]
+    assert table.first.locator("tbody td").all_inner_texts() == [
+        "target_pid",
+        "int",
+        "0",
+        PARAMETERS[0]["description"],
+    ]
+    related = page.locator("ul.hub-related > li > a")
+    names = related.all_inner_texts()
+    assert 1 <= len(names) <= 4 and SEED not in names
+    by_name = {p.name: p for p in packages}
+    for name in names:
+        other = by_name[name]
+        assert set(other.keywords) & set(seed.keywords) or set(other.categories) & set(
+            seed.categories
+        )
+    related.first.click()
+    page.wait_for_url(f"{site.url}packages/{names[0]}/")
+    assert page.locator("h1").inner_text().startswith(names[0])
+    assert problems == []
+
+
+def test_the_package_list_has_a_tested_kernel_facet(
+    site: Served, tab: tuple[Page, list[str]]
+) -> None:
+    page, problems = tab
+    _visit(page, f"{site.url}packages/")
+    page.locator("details.hub-facets summary").click()
+    tested = page.get_by_role("group", name="Tested kernels")
+    assert tested.get_by_role("checkbox").count() == 1  # only the latest version's passes
+    tested.get_by_role("checkbox", name="x86_64/6.1 (1)").check()
+    assert page.locator("ul.hub-list > li:not([hidden]) > a").all_inner_texts() == [SEED]
+    assert problems == []
+
+
+def test_trust_links_a_commit_names_the_tuf_role_and_fits_cosign_to_the_registry(
+    packages: list[Package],
+) -> None:
+    [seed] = [p for p in packages if p.name == SEED]
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    forked = dataclasses.replace(
+        seed,
+        source=Source(git="https://github.com/iovisor/bcc.git", subdir="libbpf-tools"),
+        versions=tuple(dataclasses.replace(v, commit=commit, tree=None) for v in seed.versions),
+    )
+    files = build_index([forked], "127.0.0.1:5000/hub", LEDGER, MATRICES, index_signed=True)
+    entry = json.loads(files[API_DIR / "packages" / f"{SEED}.json"])
+    schema_validator("package-index.schema.json").validate(entry)
+    trust = entry["versions"][-1]["trust"]
+    assert trust["source_url"] == f"https://github.com/iovisor/bcc/commit/{commit}"
+    assert trust["index_role"] == INDEX_ROLE
+    assert trust["cosign"] == (
+        'cosign verify --key "$EBPF_HUB_PUBLIC_KEY" --insecure-ignore-tlog --allow-http-registry '
+        f"-a package={SEED} -a version={VERSION} 127.0.0.1:5000/hub/{SEED}@{DIGEST}"
+    )
+    # An OCI layout is no registry cosign reads; an unknown forge gets no guessed link.
+    layout = version_trust(
+        forked,
+        forked.versions[-1],
+        "oci:build/oci",
+        LEDGER[SEED][VERSION],
+        None,
+        index_signed=False,
+    )
+    assert layout.evidence.cosign is None and layout.evidence.index_role is None
+    assert commit_url("https://git.example.org/bcc.git", commit) is None

@@ -19,13 +19,13 @@ from ebpf_hub.client.settings import (
     DEFAULT_HUB_URL,
     DEFAULT_REGISTRY,
     HUB_URL_ENV,
-    PUBLIC_KEY_ENV,
     REGISTRY_ENV,
     Settings,
 )
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.index import IndexPackage, IndexSummary
 from ebpf_hub.model.version_spec import VersionSpec
+from ebpf_hub.oci.keyenv import PUBLIC_KEY_ENV
 from ebpf_hub.paths import cache_dir, config_dir
 from httpserver import StaticServer
 from hubrepo import REPO
@@ -86,9 +86,15 @@ def test_search_ranks_exact_name_first_and_finds_keywords_and_categories(
 ) -> None:
     summaries = read(hub)
     assert [(m.name, m.reason) for m in search(summaries, "TCPStates ")] == [("tcpstates", "name")]
+    # name prefixes first, then keywords, then summaries; by name within each
     assert [(m.name, m.reason) for m in search(summaries, "tcp")] == [
+        ("tcplife", "name prefix"),
+        ("tcproto", "name prefix"),
         ("tcpstates", "name prefix"),
+        ("connectsnoop", "keyword"),
+        ("solisten", "keyword"),
         ("tcflow", "keyword"),
+        ("xdpfilter", "summary"),
     ]
     assert [(m.name, m.reason) for m in search(summaries, "audit")] == [
         ("bashreadline", "keyword"),
@@ -97,7 +103,8 @@ def test_search_ranks_exact_name_first_and_finds_keywords_and_categories(
     ]
     assert [m.name for m in search(summaries, "histogram microsec")] == ["runqlat"]
     assert [(m.name, m.reason) for m in search(summaries, "execsnop")] == [
-        ("execsnoop", "similar name")
+        ("execsnoop", "similar name"),
+        ("exitsnoop", "similar name"),
     ]
     networking = sorted(p.name for p in summaries if "networking" in p.categories)
     assert len(networking) >= 2
@@ -105,7 +112,9 @@ def test_search_ranks_exact_name_first_and_finds_keywords_and_categories(
     assert [m.name for m in search(summaries, "networking")] == networking
     assert [m.name for m in search(summaries, "snoop", category="process")] == [
         "execsnoop",
+        "exitsnoop",
         "killsnoop",
+        "sigsnoop",
     ]
     assert search(summaries, "no-such-thing-at-all") == []
 
@@ -213,7 +222,8 @@ def test_a_hub_that_keeps_failing_is_unreachable(hub: StaticServer) -> None:
 
 def test_unknown_package_suggests_close_names(hub: StaticServer) -> None:
     assert error_of(hub, "execsnop") == (
-        f"no package named 'execsnop' on the hub at {hub.url}; did you mean: execsnoop?"
+        f"no package named 'execsnop' on the hub at {hub.url}; did you mean: execsnoop, "
+        "exitsnoop, connectsnoop?"
     )
     assert error_of(hub, "qqqqqqq").endswith("; `ebpf-hub search` lists them")
     assert "is not a package name" in error_of(hub, "../index")

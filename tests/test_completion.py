@@ -108,10 +108,10 @@ def test_bash_completes_commands_options_and_cached_package_names(env: dict[str,
     assert bash_completions(env, "ebpf-hub outdated --j") == ["--json"]
     assert bash_completions(env, "ebpf-hub install exec") == ["execsnoop"]
     assert bash_completions(env, "ebpf-hub info ") == SEED
-    assert bash_completions(env, "ebpf-hub run tcp") == ["tcpstates"]
+    assert bash_completions(env, "ebpf-hub run tcp") == ["tcplife", "tcproto", "tcpstates"]
     assert bash_completions(env, "ebpf-hub pull kill") == ["killsnoop"]
     # after '@' (a word break for bash) the versions: bash keeps "execsnoop@" and adds these
-    assert bash_completions(env, "ebpf-hub install execsnoop@") == ["1.0.0"]
+    assert bash_completions(env, "ebpf-hub install execsnoop@") == ["1.0.0", "1.0.1"]
     # nothing installed, nothing cached for another hub: no answers, no error at TAB
     assert bash_completions(env, "ebpf-hub remove ") == []
     assert bash_completions({**env, "EBPF_HUB_URL": "http://127.0.0.1:9/"}, "ebpf-hub info ") == []
@@ -154,7 +154,8 @@ def test_zsh_completes_on_a_terminal(env: dict[str, str]) -> None:
 
     assert line_after_tab("ebpf-hub outd") == "ebpf-hub outdated"
     assert line_after_tab("ebpf-hub install exec") == "ebpf-hub install execsnoop"
-    assert line_after_tab("ebpf-hub info execsnoop@") == "ebpf-hub info execsnoop@1.0.0"
+    # two versions, 1.0.0 and 1.0.1: zsh inserts what they share
+    assert line_after_tab("ebpf-hub info execsnoop@") == "ebpf-hub info execsnoop@1.0."
 
 
 def test_normal_runs_stay_lean(tmp_path: Path) -> None:

@@ -46,6 +46,7 @@ ENV_VARIABLES = (
     "EBPF_HUB_REGISTRY_PASSWORD",
 )
 PACKAGE_JSON = "/api/v1/packages/execsnoop.json"
+NEWEST = "1.0.1"  # execsnoop's newest release: what `install execsnoop` picks
 
 
 # Fixtures: keys, the published seed catalogue, its index, a user's home.
@@ -152,10 +153,10 @@ def serve_entry(hub: StaticServer, entry: dict[str, Any]) -> None:
 
 
 def mirror(registry: RegistryServer, namespace: str, target: RegistryServer, digest: str) -> str:
-    """Copy execsnoop 1.0.0 and its signature to `target`; return the mirror's namespace."""
+    """Copy execsnoop NEWEST and its signature to `target`; return the mirror's namespace."""
     source = RegistryStore(registry.host, f"{namespace.split('/', 1)[1]}/execsnoop", insecure=True)
     copy = RegistryStore(target.host, "mirror/execsnoop", insecure=True)
-    copy_tag(source, copy, "1.0.0")
+    copy_tag(source, copy, NEWEST)
     copy_tag(source, copy, signature_tag(digest))
     return f"{target.host}/mirror"
 
@@ -186,9 +187,11 @@ def test_search_info_install_list_remove_as_a_user_would(
 ) -> None:
     code, out, _ = cli(capsys, "search", "snoop", "--category", "process", "--json")
     assert code == 0
-    assert [m["name"] for m in json.loads(out)] == ["execsnoop", "killsnoop"]
+    assert [m["name"] for m in json.loads(out)] == [
+        "execsnoop", "exitsnoop", "killsnoop", "sigsnoop",
+    ]  # fmt: skip
     code, out, _ = cli(capsys, "search", "exec")
-    assert code == 0 and out.splitlines()[1].split()[:2] == ["execsnoop", "1.0.0"]
+    assert code == 0 and out.splitlines()[1].split()[:2] == ["execsnoop", NEWEST]
 
     code, out, _ = cli(capsys, "info", "execsnoop")
     entry = served_entry(hub)["versions"][-1]
@@ -204,15 +207,15 @@ def test_search_info_install_list_remove_as_a_user_would(
     ):
         assert expected in out
     code, out, _ = cli(capsys, "info", "execsnoop@1", "--json")
-    assert json.loads(out)["selected"] == "1.0.0"
+    assert json.loads(out)["selected"] == NEWEST
 
     code, _, err = cli(capsys, "install", "execsnoop")
     assert code == 0
-    assert f"installed execsnoop 1.0.0 ({entry['digest'][:19]}…)" in err
+    assert f"installed execsnoop {NEWEST} ({entry['digest'][:19]}…)" in err
     assert "%|" not in err  # no progress bar when stderr is not a terminal
     installed = installed_package("execsnoop")
     assert (installed.version, installed.digest, installed.verified) == (
-        "1.0.0",
+        NEWEST,
         entry["digest"],
         True,
     )
@@ -224,17 +227,17 @@ def test_search_info_install_list_remove_as_a_user_would(
         assert sha256_digest(installed_file.read_bytes()) == layer["digest"]
 
     code, out, _ = cli(capsys, "list")
-    assert out.splitlines()[1].split()[:3] == ["execsnoop", "1.0.0", entry["digest"][:19] + "…"]
+    assert out.splitlines()[1].split()[:3] == ["execsnoop", NEWEST, entry["digest"][:19] + "…"]
     code, out, _ = cli(capsys, "list", "--json")
     [listed] = json.loads(out)
     assert listed["objects"] == [str(installed.objects[0])] and listed["verified"] is True
-    assert "installed    1.0.0" in cli(capsys, "info", "execsnoop")[1]
+    assert f"installed    {NEWEST}" in cli(capsys, "info", "execsnoop")[1]
 
-    code, _, err = cli(capsys, "install", "execsnoop@1.0.0")
+    code, _, err = cli(capsys, "install", f"execsnoop@{NEWEST}")
     assert code == 0 and "is already installed" in err
 
     code, _, err = cli(capsys, "remove", "execsnoop")
-    assert code == 0 and "removed execsnoop 1.0.0" in err
+    assert code == 0 and f"removed execsnoop {NEWEST}" in err
     assert_nothing_installed(home)
     assert cli(capsys, "list", "--json")[1].strip() == "[]"
     assert failure(capsys, "remove", "execsnoop") == (
@@ -293,12 +296,12 @@ def test_pull_by_tag_by_digest_and_by_name(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     digest = served_entry(hub)["versions"][-1]["digest"]
-    by_tag = f"{catalogue[0]}/execsnoop:1.0.0"
+    by_tag = f"{catalogue[0]}/execsnoop:{NEWEST}"
     code, out, _ = cli(capsys, "pull", by_tag, "--out", str(tmp_path / "tag"), "--json")
     assert code == 0 and json.loads(out)["digest"] == digest and json.loads(out)["verified"]
     by_digest = f"{catalogue[0]}/execsnoop@{digest}"
     assert cli(capsys, "pull", by_digest, "--out", str(tmp_path / "digest"))[0] == 0
-    assert cli(capsys, "pull", "execsnoop@1.0.0", "--out", str(tmp_path / "name"))[0] == 0
+    assert cli(capsys, "pull", f"execsnoop@{NEWEST}", "--out", str(tmp_path / "name"))[0] == 0
     listings = [sorted(p.name for p in (tmp_path / d).iterdir()) for d in ("tag", "digest", "name")]
     assert listings == [["LICENSE", "README.md", "execsnoop.bpf.o"]] * 3
     assert "is not an empty directory" in failure(
@@ -312,7 +315,7 @@ def test_progress_bars_on_a_terminal(hub: StaticServer, home: Path) -> None:
     )
     assert code == 0
     assert "execsnoop.bpf.o: 100%|" in text
-    assert "installed execsnoop 1.0.0" in text
+    assert f"installed execsnoop {NEWEST}" in text
 
 
 def test_the_embedded_default_an_oci_layout_and_a_local_hub(
@@ -486,7 +489,7 @@ def test_a_manifest_whose_digest_differs_from_the_index_is_refused(
         expected = "not found on"
     else:  # the registry serves other bytes under the pinned digest
         stored = fresh_registry.blob_path(digest)
-        stored.write_bytes(stored.read_bytes().replace(b"1.0.0", b"9.9.9"))
+        stored.write_bytes(stored.read_bytes().replace(NEWEST.encode(), b"9.9.9"))
         expected = f"expected {digest}"
     error = failure(capsys, "install", "execsnoop", "--registry", mirrored)
     assert expected in error and "manifest" in error
@@ -526,7 +529,7 @@ def test_an_unsigned_artifact_is_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     source = RegistryStore(registry.host, "install/execsnoop", insecure=True)
-    copy_tag(source, RegistryStore(fresh_registry.host, "bare/execsnoop", insecure=True), "1.0.0")
+    copy_tag(source, RegistryStore(fresh_registry.host, "bare/execsnoop", insecure=True), NEWEST)
     bare = f"{fresh_registry.host}/bare"
     error = failure(capsys, "install", "execsnoop", "--registry", bare)
     assert "is not signed" in error and "--allow-unsigned" in error
@@ -543,7 +546,7 @@ def test_a_layer_that_climbs_out_is_refused(
 ) -> None:
     """An artifact titled `../../etc/x`, validly signed, pinned by a (hostile) index."""
     store = RegistryStore(fresh_registry.host, "evil/execsnoop", insecure=True)
-    config = json.dumps({"name": "execsnoop", "version": "1.0.0"}).encode()
+    config = json.dumps({"name": "execsnoop", "version": NEWEST}).encode()
     payload = b"not an object, and not going to /etc either\n"
     config_descriptor = Descriptor(ARTIFACT_CONFIG_MEDIA_TYPE, sha256_digest(config), len(config))
     layer = Descriptor(
@@ -555,7 +558,7 @@ def test_a_layer_that_climbs_out_is_refused(
     store.put_blob(config_descriptor, config)
     store.put_blob(layer, payload)
     manifest = ImageManifest(config_descriptor, (layer,), artifact_type=ARTIFACT_TYPE).to_bytes()
-    digest = store.put_manifest(manifest, OCI_MANIFEST, "1.0.0")
+    digest = store.put_manifest(manifest, OCI_MANIFEST, NEWEST)
     sign(store, f"{catalogue[0]}/execsnoop", digest, load_private_key(Path(f"{keys['hub']}.key")))
     entry = served_entry(hub)
     entry["versions"][-1]["digest"] = digest
@@ -636,7 +639,7 @@ def test_server_errors_are_retried(hub: StaticServer, capsys: pytest.CaptureFixt
     hub.fail(PACKAGE_JSON, 500, times=2)
     assert cli(capsys, "install", "execsnoop")[0] == 0
     assert hub.statuses(PACKAGE_JSON) == [500, 500, 200]
-    assert installed_package("execsnoop").version == "1.0.0"
+    assert installed_package("execsnoop").version == NEWEST
 
 
 def test_registry_authentication(
@@ -659,7 +662,7 @@ def test_registry_authentication(
         insecure=True,
         credentials=Credentials("hub", AUTH_PASSWORD),
     )
-    for tag in ("1.0.0", signature_tag(digest)):
+    for tag in (NEWEST, signature_tag(digest)):
         copy_tag(source, private, tag)
     location = f"{auth_registry.host}/private"
     error = failure(capsys, "install", "execsnoop", "--registry", location)
@@ -674,14 +677,16 @@ def test_registry_authentication(
 def test_resolution_errors_are_clear(
     hub: StaticServer, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert failure(capsys, "install", "execsnop").endswith("did you mean: execsnoop?")
+    assert failure(capsys, "install", "execsnop").endswith(
+        "did you mean: execsnoop, exitsnoop, connectsnoop?"
+    )
     assert failure(capsys, "install", "execsnoop@2").endswith(
-        "execsnoop has no release matching 2; available: 1.0.0"
+        f"execsnoop has no release matching 2; available: {NEWEST}, 1.0.0"
     )
     entry = served_entry(hub)
     entry["versions"][-1].update(digest=None, pinned=None, size=None)
     serve_entry(hub, entry)
-    assert "execsnoop 1.0.0 is not published yet" in failure(capsys, "install", "execsnoop")
+    assert f"execsnoop {NEWEST} is not published yet" in failure(capsys, "install", "execsnoop")
     hub.stop()
     assert "cannot reach the hub" in failure(capsys, "install", "opensnoop")
     assert_nothing_installed(home)
@@ -695,7 +700,9 @@ def test_concurrent_installs_leave_one_consistent_result(hub: StaticServer, home
     ]
     outputs = [process.communicate(timeout=120)[1] for process in processes]
     assert [process.returncode for process in processes] == [0] * 8, outputs
-    assert sum("installed execsnoop 1.0.0" in err and "already" not in err for err in outputs) == 1
+    assert (
+        sum(f"installed execsnoop {NEWEST}" in err and "already" not in err for err in outputs) == 1
+    )
     assert sum("is already installed" in err for err in outputs) == 7
     installed = installed_package("execsnoop")
     assert sorted(p.name for p in (home / "data/packages/execsnoop").iterdir()) == sorted(

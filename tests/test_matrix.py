@@ -311,16 +311,30 @@ def test_a_kernel_whose_btf_is_hidden_skips_a_core_program_with_the_reason(
 def test_a_trigger_must_make_output_arrive(kernel: KernelSpec, tmp_path: Path) -> None:
     """With a trigger, the whole package is attached and the trigger run in the guest: output
     arriving passes the "(trigger)" row; a trigger that causes nothing fails it, saying so; one
-    that cannot run there (exit 77: no block device, say) skips it."""
-    compile_objects(toolchain(), CASES / "triggered", tmp_path, "triggered")
-    objects = tuple(tmp_path.glob("*.bpf.o"))
+    that cannot run there (exit 77: no block device, say) skips it. An optional program whose
+    hook the kernel lacks is left out of the run, which names it; a required one ends it."""
+    compile_objects(toolchain(), CASES / "triggered", tmp_path / "triggered", "triggered")
+    compile_objects(toolchain(), CASES / "optional", tmp_path / "partial", "partial")
+    objects = tuple((tmp_path / "triggered").glob("*.bpf.o"))
+    partial = tuple((tmp_path / "partial").glob("*.bpf.o"))
+    trigger = CASES / "triggered" / "trigger"
     packages = [
-        MatrixPackage("triggered", objects, CASES / "triggered" / "trigger"),
+        MatrixPackage("triggered", objects, trigger),
         MatrixPackage("quiet", objects, CASES / "quiet-trigger"),
         MatrixPackage("diskless", objects, CASES / "cannot-trigger"),
+        MatrixPackage("optional", partial, trigger, frozenset({"on_missing"})),
+        MatrixPackage("required", partial, trigger),
     ]
     (done,) = run_matrix(packages, [kernel], load_matrix(REPO).guest_suite, lambda _: None)
     rows = {(r.package, r.program): r for r in done.results}
+    left_out = rows["optional", "(trigger)"]
+    assert (left_out.status, left_out.reason) == (
+        Status.PASS,
+        "optional on_missing left out: hook missing in this kernel",
+    )
+    assert rows["optional", "on_missing"].status is Status.PASS  # optional: skipped, as run does
+    assert rows["required", "on_missing"].status is Status.SKIP
+    assert ("required", "(trigger)") not in rows
     assert rows["triggered", "on_unlink"].status is Status.PASS
     assert rows["triggered", "(trigger)"].status is Status.PASS
     quiet = rows["quiet", "(trigger)"]

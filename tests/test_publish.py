@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from ebpf_hub.cli import main
+from ebpf_hub.index.document import load_document
+from ebpf_hub.model.package import Package
 from ebpf_hub.oci.keys import load_public_key
 from ebpf_hub.oci.reference import parse_reference
 from ebpf_hub.oci.signing import verify
@@ -18,6 +20,13 @@ from hubrepo import REPO, add_version, copy_seed, git, make_hub
 from registry import RegistryServer
 
 SEEDS = sorted(p.stem for p in (REPO / "index" / "packages").glob("*.yaml"))
+# Every version of every seed, (name, version): `publish --all` pushes each.
+RELEASES = sorted(
+    (name, version.version)
+    for name in SEEDS
+    for path in [REPO / "index" / "packages" / f"{name}.yaml"]
+    for version in Package.from_json(load_document(path, path.name).data).versions
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +69,12 @@ def test_seed_catalogue_is_published_signed_and_readable_by_skopeo(
         publish(REPO, namespace, ledger, "--all", "--sign-key", f"{signing_key}.key", "--json") == 0
     )
     report = json.loads(capsys.readouterr().out)
-    assert sorted(p["package"] for p in report["published"]) == SEEDS
+    assert sorted((p["package"], p["version"]) for p in report["published"]) == RELEASES
     assert all(p["pushed"] for p in report["published"]) and report["failed"] == []
     recorded = json.loads(ledger.read_text())
     public = load_public_key(Path(f"{signing_key}.pub"))
-    for name in SEEDS:
-        [(version, entry)] = recorded[name].items()
+    for name, version in RELEASES:
+        entry = recorded[name][version]
         raw = skopeo_raw(f"{namespace}/{name}:{version}")
         assert "sha256:" + hashlib.sha256(raw).hexdigest() == entry["digest"]
         manifest = json.loads(raw)
@@ -96,11 +105,11 @@ def test_seed_catalogue_is_published_signed_and_readable_by_skopeo(
         == 0
     )
     entry = json.loads((tmp_path / "site/api/v1/packages/execsnoop.json").read_text())
-    assert entry["versions"][-1]["digest"] == recorded["execsnoop"]["1.0.0"]["digest"]
+    assert entry["versions"][-1]["digest"] == recorded["execsnoop"]["1.0.1"]["digest"]
 
     # A second run pushes nothing.
     assert publish(REPO, namespace, ledger, "--all", "--sign-key", f"{signing_key}.key") == 0
-    assert f"publish: 0 pushed, {len(SEEDS)} unchanged, 0 failed" in capsys.readouterr().err
+    assert f"publish: 0 pushed, {len(RELEASES)} unchanged, 0 failed" in capsys.readouterr().err
 
 
 def test_publish_to_an_authenticated_registry(

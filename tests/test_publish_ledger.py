@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ebpf_hub.cli import main
+from ebpf_hub.index.jsonindex import digests_from_json, load_digests
 from ebpf_hub.index.srchash import tree_hash
+from ebpf_hub.model.index import BuildOrigin
 from ebpf_hub.oci.errors import UnsafeArtifactError
 from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.publish.ledger import published_entry
@@ -133,3 +136,18 @@ def test_a_tag_holding_another_package_is_refused_not_pinned(tmp_path: Path) -> 
     assert published_entry(store, "xdpcount", "9.9.9") is None
     with pytest.raises(UnsafeArtifactError, match=r"does not describe impostor 1\.0\.0"):
         published_entry(store, "impostor", "1.0.0")
+
+
+def test_a_ledger_from_before_signers_were_recorded_still_loads(tmp_path: Path) -> None:
+    """Entries publish wrote before it recorded signers and build origins load as unknown
+    ones (the trust panel says "not recorded"); a full entry reads back as written."""
+    old = {"digest": "sha256:" + "ab" * 32, "size": 1024, "parameters": []}
+    path = tmp_path / "digests.json"
+    path.write_text(json.dumps({"xdpcount": {"1.0.0": old}}))
+    [entry] = load_digests(path)["xdpcount"].values()
+    assert (entry.signer, entry.origin) == (None, None)
+    assert entry.to_json() == old  # an unsigned entry is written as before
+    origin = BuildOrigin("urn:ebpf-hub:builder:local", None, {"clang": "19", "libbpf": "1.5"})
+    signed = replace(entry, signer="sha256:" + "A" * 43 + "=", origin=origin)
+    [back] = digests_from_json({"x": {"1": signed.to_json()}}, "ledger")["x"].values()
+    assert back == signed

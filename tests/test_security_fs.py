@@ -212,10 +212,11 @@ def test_a_forged_signature_leaves_nothing_in_the_blob_cache(
     home: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    digest = served_entry(hub)["versions"][-1]["digest"]
+    newest = served_entry(hub)["versions"][-1]
+    digest = newest["digest"]
     source = RegistryStore(registry.host, "install/execsnoop", insecure=True)
     forged = RegistryStore(fresh_registry.host, "forged/execsnoop", insecure=True)
-    copy_tag(source, forged, "1.0.0")
+    copy_tag(source, forged, newest["version"])
     stranger = load_private_key(Path(f"{keys['stranger']}.key"))
     sign(forged, f"{catalogue[0]}/execsnoop", digest, stranger)
     mirror = f"{fresh_registry.host}/forged"

@@ -44,6 +44,10 @@ SEED = "execsnoop"
 KEYWORD = "execve"
 CATEGORY = "networking"
 DIGEST = "sha256:" + "5e" * 32
+# The seed's newest version: the one its page offers first, with the ledger's digest.
+NEWEST = yaml.safe_load((REPO / "index" / "packages" / f"{SEED}.yaml").read_text())["versions"][-1][
+    "version"
+]
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -55,7 +59,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LEDGER = digests_from_json(
-    {SEED: {"1.0.0": {"digest": DIGEST, "size": 20480, "parameters": []}}}, "LEDGER"
+    {SEED: {NEWEST: {"digest": DIGEST, "size": 20480, "parameters": []}}}, "LEDGER"
 )
 
 
@@ -155,14 +159,16 @@ def test_search_finds_a_package_and_its_page_shows_install_and_versions(
     assert f"ebpf-hub run {SEED}" in commands[0]
     registry = load_config(REPO).registry
     assert f"oras pull --platform linux/amd64 {registry}/{SEED}@{DIGEST}" in commands[1]
-    row = page.locator('xpath=//h2[@id="versions"]/following::table[1]/tbody/tr[1]')
-    cells = row.locator("td").all_inner_texts()
-    assert cells[0] == "1.0.0" and cells[1] == seed.versions[0].created
-    assert cells[2] == "20.0 KiB"
-    assert cells[3].startswith(DIGEST[:19]) and cells[3].endswith("…")
+    table = page.locator('xpath=//h2[@id="versions"]/following::table[1]')
+    headers = table.locator("th").all_inner_texts()
+    row = table.locator("tbody tr").first
+    cells = dict(zip(headers, row.locator("td").all_inner_texts(), strict=True))
+    assert cells["Version"] == NEWEST and cells["Released"] == seed.versions[-1].created
+    assert cells["Size"] == "20.0 KiB"
+    assert cells["Digest"].startswith(DIGEST[:19]) and cells["Digest"].endswith("…")
     assert row.locator("code").get_attribute("title") == DIGEST
     assert row.locator("button.hub-copy").get_attribute("data-clipboard-text") == DIGEST
-    assert "latest" in cells[4]
+    assert "latest" in cells["Status"]
     for category in seed.categories:
         assert page.locator("nav.md-tags a", has_text=category).count() == 1
     page.screenshot(path=str(SCREENSHOTS / f"package-{SEED}.png"), full_page=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from ebpf_hub.cli import main
+from ebpf_hub.paths import config_dir
 from httpserver import StaticServer
 from siteserver import copy_site_inputs
 from test_install import assert_nothing_installed, cli, failure
@@ -174,7 +175,7 @@ def test_a_client_shipped_with_the_hubs_root_verifies_from_its_first_command(
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["name"] == "execsnoop"
     assert "tuf/timestamp.json" in requested(hub)
-    assert not list((tmp_path / "home").rglob("root.json")), "the user installed no root"
+    assert not list(config_dir().rglob("root.json")), "the user installed no root"
 
     for copy in (tmp_path / "site/api/v1/packages").glob("*killsnoop.json"):
         entry = json.loads(copy.read_bytes())

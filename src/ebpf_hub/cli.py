@@ -1,53 +1,45 @@
 """The `ebpf-hub` command line: parsing and output only; each command calls one function.
 
-Commands live in `ebpf_hub.commands.*`, one module per group; their heavy imports happen inside
-the handlers, so `ebpf-hub --help` and quick commands start fast.
+Commands live in `ebpf_hub.commands.*`, one module per group, imported only when one of its
+commands runs (COMMAND_GROUPS says which); their heavy imports happen inside the handlers, so
+`ebpf-hub --help`, quick commands and a warm `ebpf-hub run` start fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import NoReturn
 
 from ebpf_hub import __version__
 from ebpf_hub.client.console import say, show_json_line, silence
-from ebpf_hub.commands import (
-    build,
-    bundle,
-    client,
-    completion,
-    develop,
-    index,
-    matrix,
-    policy,
-    publish,
-    run,
-    site,
-    trust,
-    verify,
-)
+from ebpf_hub.commands import completion
 from ebpf_hub.errors import HubError
 from ebpf_hub.safetext import clip
 
-COMMAND_GROUPS = (
-    index,
-    build,
-    publish,
-    client,
-    bundle,
-    policy,
-    run,
-    matrix,
-    develop,
-    site,
-    completion,
-    trust,
-    verify,
-)
+# Each module of ebpf_hub.commands, in the order of the usage message, and the commands its
+# `register` adds: the one module a command needs is the only one imported (all of them
+# would be a fifth of a warm `ebpf-hub run`), so the table lives here, not in the modules.
+COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
+    "index": ("validate", "index", "hash"),
+    "build": ("build",),
+    "publish": ("publish", "keygen"),
+    "client": ("search", "info", "install", "list", "outdated", "upgrade", "remove", "pull"),
+    "bundle": ("export", "import"),
+    "policy": ("policy",),
+    "run": ("run", "doctor"),
+    "matrix": ("matrix",),
+    "develop": ("init", "test", "submit"),
+    "site": ("site",),
+    "completion": ("completion",),
+    "trust": ("trust",),
+    "verify": ("verify",),
+}
 START_UP_GC_THRESHOLD = 20_000  # allocations between young-generation collections (default 700)
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool ended by SIGPIPE (`yes | head`)
 USAGE_ERROR_LIMIT = 400  # characters of an argument error; the longest of ours is ~250
@@ -81,10 +73,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     # as `args.command_line`, as importing this module from them would be an import cycle.
     parser.set_defaults(command_line=build_parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    groups = [group for group in COMMAND_GROUPS if command in group.COMMANDS]
-    for group in groups or COMMAND_GROUPS:
-        group.register(commands)
+    groups = [name for name, names in COMMAND_GROUPS.items() if command in names]
+    for name in groups or COMMAND_GROUPS:
+        command_group(name).register(commands)
     return parser
+
+
+def command_group(name: str) -> ModuleType:
+    """The module `ebpf_hub.commands.NAME`, imported now: a key of COMMAND_GROUPS."""
+    return importlib.import_module(f"ebpf_hub.commands.{name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,13 +15,14 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
 from ebpf_hub.errors import HubError
 
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class UnsafePathError(HubError):
@@ -70,11 +71,37 @@ def remove_entry(directory: int, name: str) -> None:
     try:
         mode = os.lstat(name, dir_fd=directory).st_mode
         if stat.S_ISDIR(mode):
-            shutil.rmtree(name, ignore_errors=True, dir_fd=directory)  # fd-based: no link followed
+            _remove_tree(directory, name)
         else:
             os.unlink(name, dir_fd=directory)
     except FileNotFoundError:
         pass
+
+
+def _remove_tree(directory: int, name: str) -> None:
+    """Remove the directory `name` of the open `directory` and what it holds, best effort.
+
+    Each level is opened relative to its parent's descriptor with O_NOFOLLOW, so a link
+    planted anywhere in the tree, even while it is being removed, is unlinked and never
+    followed. (shutil.rmtree takes a `dir_fd` only from Python 3.11; the client runs on 3.9.)
+    """
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=directory)
+    except OSError:
+        return  # gone, or no longer a directory: nothing of it to walk
+    try:
+        with os.scandir(fd) as listing:
+            entries = list(listing)  # read whole before anything is removed from it
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _remove_tree(fd, entry.name)
+            else:
+                with suppress(OSError):
+                    os.unlink(entry.name, dir_fd=fd)
+    finally:
+        os.close(fd)
+    with suppress(OSError):
+        os.rmdir(name, dir_fd=directory)
 
 
 @contextmanager

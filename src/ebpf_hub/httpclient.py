@@ -36,7 +36,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import IO, Any, cast
+from typing import IO, Any, Optional, cast
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from ebpf_hub.httplimits import Clock, Limits, PacedSocket, TooSlowError
@@ -48,7 +48,7 @@ MAX_REDIRECTS = 5
 CHUNK_SIZE = 1024 * 1024
 _DRAIN_LIMIT = 64 * 1024  # an unread rest up to this size is read to keep the connection
 _Key = tuple[str, str, int]  # scheme, host, port of a connection
-_Route = tuple[_Key, _Key | None]  # a destination and the proxy in between: what pools share
+_Route = tuple[_Key, Optional[_Key]]  # a destination and the proxy in between: what pools share
 
 
 class TransferError(Exception):

@@ -16,7 +16,7 @@ def jsonable(value: object) -> Any:
     to_json = getattr(value, "to_json", None)
     if callable(to_json):
         return to_json()
-    if isinstance(value, tuple | list):
+    if isinstance(value, (tuple, list)):
         return [jsonable(item) for item in value]
     if isinstance(value, dict):
         return {str(key): jsonable(item) for key, item in sorted(value.items())}
@@ -33,9 +33,7 @@ def dataclass_json(obj: Any) -> dict[str, Any]:
 
 
 class JsonMixin:
-    """Gives a dataclass ``to_json()``; declares no slots so slotted dataclasses stay slotted."""
-
-    __slots__ = ()
+    """Gives a dataclass ``to_json()``."""
 
     def to_json(self) -> dict[str, Any]:
         """The sorted, JSON-able dict of this object's public fields."""

@@ -385,4 +385,4 @@ def actions(dangers: Sequence[Danger], permissions: Declared | None) -> list[str
     """Each of ``dangers`` as a sentence's verb and object: 'attach to fmod_ret, which ...',
     'call bpf_send_signal, which ...', marked as :func:`dangerous_calls` marks them."""
     texts = dangerous_calls(dangers, permissions)
-    return [f"{d.action} {text}" for d, text in zip(dangers, texts, strict=True)]
+    return [f"{d.action} {text}" for d, text in zip(dangers, texts)]

@@ -37,15 +37,14 @@ def _int_code(size: int, signed: bool) -> str | None:
 
 def _plain_code(layout: Layout) -> str | None:
     """The struct code of a value used exactly as unpacked, if it is one."""
-    match layout.kind:
-        case "int":
-            return _int_code(layout.size, True)
-        case "uint" | "pointer":
-            return _int_code(layout.size, False)
-        case "float":
-            return _FLOAT_CODES.get(layout.size)
-        case "bool":
-            return "?" if layout.size == 1 else None
+    if layout.kind == "int":
+        return _int_code(layout.size, True)
+    if layout.kind in ("uint", "pointer"):
+        return _int_code(layout.size, False)
+    if layout.kind == "float":
+        return _FLOAT_CODES.get(layout.size)
+    if layout.kind == "bool":
+        return "?" if layout.size == 1 else None
     return None
 
 
@@ -56,28 +55,26 @@ def _text(raw: bytes) -> str:
 
 def _from_bytes(layout: Layout) -> Callable[[bytes], Any]:
     """How to turn the raw bytes of a value that has no struct code into its value."""
-    match layout.kind:
-        case "string" | "char":
-            return _text
-        case "ipv4":
-            return socket.inet_ntoa
-        case "ipv6":
-            return partial(socket.inet_ntop, socket.AF_INET6)
-        case "int" | "uint":  # e.g. __int128
-            return partial(int.from_bytes, byteorder="little", signed=layout.kind == "int")
+    if layout.kind in ("string", "char"):
+        return _text
+    if layout.kind == "ipv4":
+        return socket.inet_ntoa
+    if layout.kind == "ipv6":
+        return partial(socket.inet_ntop, socket.AF_INET6)
+    if layout.kind in ("int", "uint"):  # e.g. __int128
+        return partial(int.from_bytes, byteorder="little", signed=layout.kind == "int")
     raise ObjectError(f"cannot decode {layout.kind} {layout.type!r} of {layout.size} bytes")
 
 
 def _from_int(layout: Layout) -> Callable[[int], Any]:
     """How to turn a bitfield's integer into its value."""
-    match layout.kind:
-        case "int" | "uint" | "char":
-            return int
-        case "bool":
-            return bool
-        case "enum":
-            names = {v.value: v.name for v in layout.values}
-            return lambda value: names.get(value, value)
+    if layout.kind in ("int", "uint", "char"):
+        return int
+    if layout.kind == "bool":
+        return bool
+    if layout.kind == "enum":
+        names = {v.value: v.name for v in layout.values}
+        return lambda value: names.get(value, value)
     raise ObjectError(f"a bitfield cannot be of kind {layout.kind} ({layout.type!r})")
 
 

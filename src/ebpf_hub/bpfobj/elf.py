@@ -15,12 +15,12 @@ import mmap
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final, NamedTuple, TypeAlias
+from typing import Final, NamedTuple, Union
 
 from .errors import ObjectError
 
 #: An object's bytes: read into memory, or mapped (only the pages parsed are ever read).
-ElfBytes: TypeAlias = bytes | mmap.mmap
+ElfBytes = Union[bytes, mmap.mmap]
 
 _ELF_MAGIC: Final = b"\x7fELF"
 _ELFCLASS64, _ELFDATA2LSB, _EM_BPF = 2, 1, 247

@@ -25,7 +25,7 @@ from .programs import ProgramInfo
 _LICENSE_SECTION: Final = "license"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ObjectInfo(JsonMixin):
     """Everything the hub needs to know about one object.
 

@@ -36,7 +36,7 @@ _ADDRESS_TYPEDEFS: Final = {"ipv4_addr_t": ("ipv4", 4), "ipv6_addr_t": ("ipv6", 
 _MAX_DEPTH: Final = 64
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Field:
     """A member at byte ``offset``; a bitfield also has ``bits`` > 0 and its ``bit_offset``
     (0-7, counted from the least significant bit of the byte at ``offset``)."""
@@ -56,7 +56,7 @@ class Field:
         return dict(sorted(result.items()))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Layout:
     """How a value of one type is laid out; which fields are set depends on ``kind``.
 

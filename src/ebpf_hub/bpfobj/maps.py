@@ -32,7 +32,7 @@ _GLOBAL_DATA: Final = (".data", ".rodata", ".bss")
 _MAP_IN_MAP_VALUE_SIZE: Final = 4  # an inner map (or program) is stored as a 32-bit fd
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MapInfo(JsonMixin):
     """One map.  ``section`` is ``.maps`` or the data section a global-data map holds;
     ``key_type``/``value_type`` are C spellings (None when declared by size only)."""

@@ -17,7 +17,7 @@ from .sections import classify_section
 _TEXT = ".text"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ProgramInfo(JsonMixin):
     """One BPF program.
 

@@ -17,6 +17,9 @@ from ebpf_hub.bpfobj.capabilities import Danger, dangers, undeclared
 from ebpf_hub.bpfobj.eventtype import event_map
 from ebpf_hub.bpfobj.inspect import ObjectInfo
 from ebpf_hub.bpfobj.kinds import hook_kind
+from ebpf_hub.build.filtercheck import filter_problems
+from ebpf_hub.build.formatcheck import format_mismatches
+from ebpf_hub.build.paramcheck import parameter_mismatches
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.package import Package, Permissions
 
@@ -49,6 +52,9 @@ def mismatches(package: Package, objects: Sequence[tuple[str, ObjectInfo]]) -> I
                 yield _undeclared_call(f"{file}: {outside}", danger)
     for name in sorted(set(declared) - found):
         yield f"program {name!r} is declared but no object holds it"
+    yield from parameter_mismatches(package.parameter_decls, objects)
+    yield from format_mismatches(package.output, objects)
+    yield from filter_problems(package.choices.filters, objects)
     events = package.output is not None and package.output.events
     if events and not any(event_map(info.maps) for _, info in objects):
         yield (

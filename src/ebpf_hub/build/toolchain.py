@@ -99,7 +99,7 @@ def toolchain() -> Toolchain:
     clang = _tool("clang")
     strip = _tool("llvm-strip", "llvm-strip-14")
     version = subprocess.run([clang, "--version"], capture_output=True, text=True, check=True)
-    include = Path(str(resources.files("ebpf_hub").joinpath("build", "include")))
+    include = Path(str(resources.files("ebpf_hub") / "build" / "include"))
     btf_sha, vmlinux_dir = _vmlinux_header()
     return Toolchain(
         clang, strip, version.stdout.splitlines()[0].strip(), include, vmlinux_dir, btf_sha, arch

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
+from typing import Optional
 
 from ebpf_hub.client.console import download_progress
 from ebpf_hub.client.incoming import Scratch, new_scratch
@@ -49,7 +50,7 @@ CACHED_MODE = 0o444
 LAYOUT = "oci"
 INCOMING = "incoming"
 
-Show = Callable[[str, int], AbstractContextManager[Progress | None]]
+Show = Callable[[str, int], AbstractContextManager[Optional[Progress]]]
 """How a download is shown: given its label and size, a context that yields the `Progress` it
 reports to while it runs (None: shown nowhere). `console.download_progress` by default."""
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from ebpf_hub.client.blobcache import BlobCache, CachingStore
 from ebpf_hub.client.console import warn
-from ebpf_hub.client.settings import PUBLIC_KEY_ENV, Settings
+from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.artifact import ArtifactConfig
 from ebpf_hub.oci.artifact import PulledArtifact, read_artifact
@@ -31,6 +31,7 @@ from ebpf_hub.oci.errors import IntegrityError, NotFoundError, SignatureError
 from ebpf_hub.oci.hosts import plain_http_allowed
 from ebpf_hub.oci.imageindex import Platform, platform_manifest
 from ebpf_hub.oci.keychain import Keychain
+from ebpf_hub.oci.keyenv import PUBLIC_KEY_ENV
 from ebpf_hub.oci.keys import load_public_key
 from ebpf_hub.oci.layout import LayoutStore
 from ebpf_hub.oci.reference import LayoutReference, Reference

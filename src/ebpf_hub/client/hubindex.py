@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ebpf_hub.client.console import say
+from ebpf_hub.client.names import check_name
 from ebpf_hub.client.settings import HUB_URL_ENV, Settings
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import UnsafePathError, open_regular, write_atomic
@@ -30,7 +30,7 @@ from ebpf_hub.httpclient import RETRY_STATUSES, Client, TooLargeError, TransferE
 from ebpf_hub.paths import cache_dir
 from ebpf_hub.privatedir import private_dir
 from ebpf_hub.safetext import quote
-from ebpf_hub.schemas import first_error, load_schema
+from ebpf_hub.schemas import first_error
 from ebpf_hub.trust.roots import installed_root
 
 if TYPE_CHECKING:
@@ -287,11 +287,11 @@ class HubIndex:
         return _CacheEntry(body, meta.get("etag"), str(meta.get("fetched")))
 
     def _store(self, relative: str, fetched: _Fetched) -> None:
-        from datetime import UTC, datetime  # only after a download, never on a 304
+        from datetime import datetime, timezone  # only after a download, never on a 304
 
         meta = {
             "etag": fetched.etag,
-            "fetched": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "fetched": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "sha256": hashlib.sha256(fetched.body).hexdigest(),
             "url": self._where(relative),
         }
@@ -329,16 +329,6 @@ class HubIndex:
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         hint = f"did you mean: {', '.join(close)}?" if close else "`ebpf-hub search` lists them"
         return HubError(f"no package named {quote(name)} on the hub at {self._base}", hint=hint)
-
-
-def check_name(name: str) -> None:
-    """Refuse what cannot be a package name before it becomes part of a URL or a path."""
-    pattern = load_schema(PACKAGE_SCHEMA)["$defs"]["name"]["pattern"]
-    if not re.fullmatch(pattern, name):
-        raise HubError(
-            f"{quote(name)} is not a package name: lowercase letters, digits and single hyphens, "
-            "2-64 characters"
-        )
 
 
 def _decode(body: bytes, schema_name: str, where: str) -> dict[str, Any]:

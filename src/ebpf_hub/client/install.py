@@ -18,16 +18,17 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import warn
-from ebpf_hub.client.hubindex import HubIndex, check_name
+from ebpf_hub.client.hubindex import HubIndex
 from ebpf_hub.client.installed import (
     InstalledPackage,
+    current_install,
     delete,
-    find_installed,
+    installed_matching,
     installed_package,
     list_installed,
     object_files,
@@ -36,11 +37,11 @@ from ebpf_hub.client.installed import (
     write_record,
 )
 from ebpf_hub.client.matrixgate import matrix_gate
+from ebpf_hub.client.names import check_name
 from ebpf_hub.client.policy import Candidate, enforce
 from ebpf_hub.client.resolve import parse_spec, resolve
 from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
-from ebpf_hub.fsutil import UnsafePathError
 from ebpf_hub.locking import LockTimeout, file_lock
 from ebpf_hub.model.version_spec import VersionSpec
 from ebpf_hub.paths import data_dir
@@ -103,11 +104,9 @@ def ensure_installed(
     An installed version that satisfies the spec is used as it is, with no network at all,
     and checked against the kernel matrix recorded when it was installed.
     """
-    name, spec = parse_spec(text)
-    current = _current(name)
-    if current is not None and (spec is None or spec.matches(current.version)):
-        matrix_gate(f"{name} {current.version}", current.matrix, ignore_matrix)
-        return current
+    found = installed_matching(text, ignore_matrix)
+    if found is not None:
+        return found
     return install(
         settings, text, allow_unsigned=allow_unsigned, ignore_matrix=ignore_matrix
     ).package
@@ -166,7 +165,7 @@ def remove(name: str) -> InstalledPackage | None:
     """Uninstall `name`, leaving nothing of it; returns what was installed (None if damaged)."""
     check_name(name)
     with package_lock(name):
-        current = _current(name)
+        current = current_install(name)
         if not delete(name):
             raise HubError(f"{name} is not installed", hint="`ebpf-hub list` shows what is")
     return current
@@ -286,7 +285,7 @@ def _install_version(
     candidate = Candidate(name, entry.version, source.location.name, digest)
     enforce(candidate)  # the policy's package, registry and digest rules: before any download
     with package_lock(name):
-        current = _current(name)
+        current = current_install(name)
         if current is not None and current.digest == digest:
             return Installed(current, changed=False)
         content = version_dir(name, check_digest(digest))
@@ -301,7 +300,7 @@ def _install_version(
                 name=name,
                 version=entry.version,
                 digest=digest,
-                installed=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                installed=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 reference=source.pinned(digest),
                 verified=fetched.verified,
                 spec=line,
@@ -330,13 +329,3 @@ def _size_limit(entry: IndexVersion) -> int:
 
     size = entry.size
     return min(size, MAX_ARTIFACT_SIZE) if size else MAX_ARTIFACT_SIZE
-
-
-def _current(name: str) -> InstalledPackage | None:
-    """The installed version, or None if none is (or its record is damaged: reinstall)."""
-    try:
-        return find_installed(name)
-    except UnsafePathError:
-        raise
-    except HubError:
-        return None

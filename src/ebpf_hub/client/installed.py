@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.fsutil import open_regular, remove_entry, sync_files, write_atomic
+from ebpf_hub.fsutil import (
+    UnsafePathError,
+    open_regular,
+    remove_entry,
+    sync_files,
+    write_atomic,
+)
 from ebpf_hub.model.artifact import ArtifactConfig
 from ebpf_hub.model.matrix import KernelVerdict
 from ebpf_hub.paths import data_dir
@@ -118,6 +124,35 @@ def find_installed(name: str) -> InstalledPackage | None:
             f"cannot read {record} ({exc.strerror})", hint="check its permissions"
         ) from None
     return _parse(record, raw)
+
+
+def current_install(name: str) -> InstalledPackage | None:
+    """The installed version of `name`, or None if none is or its record is damaged (an
+    install then replaces it); a link or a foreign directory in the way is still an error."""
+    try:
+        return find_installed(name)
+    except UnsafePathError:
+        raise
+    except HubError:
+        return None
+
+
+def installed_matching(text: str, ignore_matrix: bool) -> InstalledPackage | None:
+    """The installed version `NAME[@VERSION]` asks for, or None when it must be installed.
+
+    It is used as it is, with no network at all, once checked against the kernel matrix
+    recorded when it was installed (refused where the matrix saw it fail, unless
+    `ignore_matrix`). The spec parser and the gate are imported here, not by `ebpf-hub list`.
+    """
+    from ebpf_hub.client.matrixgate import matrix_gate
+    from ebpf_hub.client.resolve import parse_spec
+
+    name, spec = parse_spec(text)
+    current = current_install(name)
+    if current is None or (spec is not None and not spec.matches(current.version)):
+        return None
+    matrix_gate(f"{name} {current.version}", current.matrix, ignore_matrix)
+    return current
 
 
 def list_installed() -> list[InstalledPackage]:

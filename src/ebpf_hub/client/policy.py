@@ -281,13 +281,14 @@ def _read(directory: Path, *, system: bool) -> PolicyFile | None:
 
 
 def _parse(path: Path, raw: bytes) -> PolicyFile:
-    import tomllib  # only when a policy file exists
-
     import yaml
+
+    from ebpf_hub import tomlparse  # only when a policy file exists
 
     try:
         text = raw.decode("utf-8")
-        data: object = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text) or {}
+        toml = path.suffix == ".toml"
+        data: object = tomlparse.loads(text) if toml else yaml.safe_load(text) or {}
     except (UnicodeDecodeError, ValueError) as exc:
         raise HubError(f"{path}: not valid {path.suffix[1:].upper()} ({exc})") from None
     except yaml.YAMLError as exc:

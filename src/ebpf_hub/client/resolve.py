@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ebpf_hub.client.hubindex import check_name
+from ebpf_hub.client.names import check_name
 from ebpf_hub.errors import HubError, NothingInstallableError
 from ebpf_hub.model.version_spec import VersionSpec
 from ebpf_hub.safetext import clip, quote

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ebpf_hub.errors import HubError
 from ebpf_hub.httplimits import DEFAULT_DEADLINE, DEFAULT_MIN_RATE, Limits
 from ebpf_hub.oci.hosts import INSECURE_REGISTRIES_ENV, parse_host
+from ebpf_hub.oci.keyenv import PUBLIC_KEY_ENV
 from ebpf_hub.oci.reference import LAYOUT_PREFIX
 from ebpf_hub.paths import config_dir
 from ebpf_hub.privatedir import open_private_file
@@ -37,7 +38,6 @@ BACKOFF_MAX = 10.0
 
 HUB_URL_ENV = "EBPF_HUB_URL"
 REGISTRY_ENV = "EBPF_HUB_REGISTRY"
-PUBLIC_KEY_ENV = "EBPF_HUB_PUBLIC_KEY"
 DEADLINE_ENV = "EBPF_HUB_HTTP_DEADLINE"
 MIN_RATE_ENV = "EBPF_HUB_HTTP_MIN_RATE"
 SETTINGS_FILE = "config.toml"  # the client's settings, in config_dir()
@@ -197,11 +197,11 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise HubError(
             f"{path}: cannot read the config file ({exc})", hint="fix or remove it"
         ) from None
-    import tomllib  # only when a config file exists: it is not needed for the defaults
+    from ebpf_hub import tomlparse  # only when a config file exists: not for the defaults
 
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomlparse.loads(text)
+    except tomlparse.TOMLDecodeError as exc:
         raise HubError(
             f"{path}: not valid TOML ({exc})", hint="fix the syntax or remove the file"
         ) from None
@@ -226,7 +226,7 @@ def _config_value_ok(key: str, value: object) -> bool:
     if key == "insecure_registries":
         return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
     if key in ("timeout", "deadline", "min_rate"):
-        if not isinstance(value, int | float) or isinstance(value, bool):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
             return False
         return value > 0 or (key == "min_rate" and value == 0)
     return isinstance(value, str) and bool(value.strip())

@@ -22,12 +22,13 @@ from ebpf_hub.client.fetch import Fetched, cached_view, fetch
 from ebpf_hub.client.hubindex import HubIndex
 from ebpf_hub.client.install import hub_source
 from ebpf_hub.client.resolve import parse_spec, resolve
-from ebpf_hub.client.settings import PUBLIC_KEY_ENV, Settings
+from ebpf_hub.client.settings import Settings
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.model.index import IndexVersion
 from ebpf_hub.oci.attestation import verified_predicates
 from ebpf_hub.oci.dsse import key_hint
+from ebpf_hub.oci.keyenv import PUBLIC_KEY_ENV
 from ebpf_hub.oci.keys import load_public_key
 from ebpf_hub.oci.provenance import Provenance, verify_provenance
 from ebpf_hub.oci.signing import FORM_NAMES

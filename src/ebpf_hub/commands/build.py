@@ -8,17 +8,17 @@ import platform
 from pathlib import Path
 
 from ebpf_hub.client.console import say
-from ebpf_hub.commands.common import add_command, add_root, hub_config, split_spec
+from ebpf_hub.commands.common import add_command, add_root, hub_config
 from ebpf_hub.errors import HubError
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from ebpf_hub.commands.develop import cmd_build_dir, is_package_dir
+    from ebpf_hub.commands.develop import cmd_build_dir, hub_target, is_package_dir
 
     if is_package_dir(args.package):
         return cmd_build_dir(args)
     from ebpf_hub.build.platforms import build_platforms
-    from ebpf_hub.publish.select import package_targets, select_targets
+    from ebpf_hub.publish.select import select_targets
 
     config = hub_config(args)
     if args.changed:
@@ -26,16 +26,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         if not args.package:
             raise HubError("name a package (NAME[@VERSION]) or pass --changed BASE..HEAD")
-        name, version = split_spec(args.package)
-        targets = [
-            t
-            for t in package_targets(config, name)
-            if version is None or t.version.version == version
-        ]
-        if not targets:
-            raise HubError(f"{args.package}: no such package version in the index")
-        if version is None:
-            targets = targets[-1:]
+        targets = [hub_target(config, args.package)]
     out = Path(args.out or "build/objects")
     results = []
     for target in targets:
@@ -61,9 +52,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     if not targets:
         say("nothing to build: no version added or changed")
     return 0
-
-
-COMMANDS = ("build",)  # what `register` adds
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

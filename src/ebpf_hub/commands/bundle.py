@@ -35,10 +35,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-# what `register` adds
-COMMANDS = ("export", "import")
-
-
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export = add_command(
         commands,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ebpf_hub.client.installed import InstalledPackage
     from ebpf_hub.client.outdated import Outdated
     from ebpf_hub.client.settings import Settings
+    from ebpf_hub.model.artifact import Parameter
     from ebpf_hub.model.index import IndexPackage, IndexVersion
     from ebpf_hub.model.package import Permissions
     from ebpf_hub.model.requires import Requires
@@ -384,8 +385,6 @@ def add_ignore_matrix(sub: argparse.ArgumentParser) -> None:
     )
 
 
-# what `register` adds
-COMMANDS = ("search", "info", "install", "list", "outdated", "upgrade", "remove", "pull")
 EXIT_OUTDATED = 100  # as `dnf check-update`: 0 all up to date, 100 newer releases, 1 errors
 
 
@@ -515,7 +514,11 @@ def _describe(
     lines = [f"{package.name}: {package.summary}", ""]
     lines += [f"  {label:<12} {value}" for label, value in rows]
     lines += ["", "programs:"]
-    lines += [f"  {p.name:<24} {p.attach or '?':<14} {p.section}" for p in package.programs]
+    lines += [
+        f"  {p.name:<24} {p.attach or '?':<14} {p.section}" + ("  (optional)" if p.optional else "")
+        for p in package.programs
+    ]
+    lines += _choice_lines(package)
     lines += ["", "versions (newest first):"]
     for entry in reversed(package.versions):
         state = f"yanked: {entry.yanked}" if entry.yanked else ""
@@ -534,12 +537,35 @@ def _describe(
         ]
         parameters = selected.parameters or ()
         if parameters:
-            lines += ["", f"parameters (ebpf-hub run {package.name} --param NAME=VALUE):"]
-            lines += [
-                f"  {p.name:<24} {p.type:<14} default {json.dumps(p.default)}" for p in parameters
-            ]
+            lines += ["", f"parameters (ebpf-hub run {package.name} -p NAME=VALUE):"]
+            lines += [line for p in parameters for line in _parameter_lines(p)]
         lines += ["", *_matrix_lines(selected)]
     return lines
+
+
+def _choice_lines(package: IndexPackage) -> list[str]:
+    """The modes (`run --mode`) and filter options (`run --pid`...) `info` lists."""
+    lines = []
+    if package.modes:
+        lines += ["", f"modes (ebpf-hub run {package.name} --mode NAME):"]
+        for mode in package.modes:
+            default = " (default)" if mode.default else ""
+            lines.append(f"  {mode.name + default:<24} {', '.join(mode.programs)}")
+            lines.append(f"      {mode.description}")
+    if package.filters:
+        options = " ".join(f"--{f.option}" for f in package.filters)
+        lines += ["", f"filters: {options}"]
+    return lines
+
+
+def _parameter_lines(param: Parameter) -> list[str]:
+    """A parameter as `info` shows it: name, type (the declared one, with its unit, else the
+    C type), default in that type's form; then the description, when the package gives one."""
+    shown = param.kind or param.type
+    shown += f" ({param.unit})" if param.unit else ""
+    default = param.default_text if param.default_text is not None else json.dumps(param.default)
+    line = f"  {param.name:<24} {shown:<20} default {default}"
+    return [line, f"      {param.description}"] if param.description else [line]
 
 
 def _matrix_lines(selected: IndexVersion) -> list[str]:
@@ -640,4 +666,4 @@ def _print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     table = [tuple(escape(cell) for cell in row) for row in [header, *rows]]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        show("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        show("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

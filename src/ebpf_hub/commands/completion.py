@@ -19,7 +19,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Optional
 
 from ebpf_hub.commands.common import add_command
 from ebpf_hub.errors import HubError
@@ -31,7 +31,7 @@ PROGRAM = "ebpf-hub"
 _DESCRIPTION_LIMIT = 60  # characters of a summary shown beside a name (zsh, fish)
 
 Completer = Callable[..., Mapping[str, str]]
-ParserFactory = Callable[[str | None], argparse.ArgumentParser]
+ParserFactory = Callable[[Optional[str]], argparse.ArgumentParser]
 
 
 def cmd_completion(args: argparse.Namespace) -> int:
@@ -145,9 +145,6 @@ def _point() -> int:
         return int(os.environ.get("COMP_POINT", ""))
     except ValueError:
         return len(os.environ.get("COMP_LINE", ""))
-
-
-COMMANDS = ("completion",)  # what `register` adds
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ebpf_hub.client.console import say, show
-from ebpf_hub.commands.common import add_command, signing_key
+from ebpf_hub.commands.common import add_command, add_root, hub_config, signing_key, split_spec
 from ebpf_hub.errors import HubError
 
 if TYPE_CHECKING:
     from ebpf_hub.build.package import BuiltVersion
     from ebpf_hub.develop.project import Project
+    from ebpf_hub.index.config import HubConfig
+    from ebpf_hub.publish.select import Target
 
 
 def is_package_dir(argument: str | None) -> bool:
@@ -137,16 +139,45 @@ def _init_from(args: argparse.Namespace) -> int:
     return 0
 
 
+def hub_target(config: HubConfig, spec: str) -> Target:
+    """The version `NAME[@VERSION]` names in the hub checkout (default: the newest)."""
+    from ebpf_hub.publish.select import package_targets
+
+    name, version = split_spec(spec)
+    targets = [
+        t for t in package_targets(config, name) if version is None or t.version.version == version
+    ]
+    if not targets:
+        raise HubError(f"{spec}: no such package version in the index")
+    return targets[-1]
+
+
+def _test_build(args: argparse.Namespace, scratch: Path) -> tuple[Path, BuiltVersion]:
+    """What `test` checks: a package directory built as `build DIR` builds it, or a package
+    of the hub checkout built from its pinned sources (for this host), as `build NAME`
+    does; and the directory holding its ./trigger."""
+    if "/" in args.package or Path(args.package).is_dir():  # no package name has a slash
+        from ebpf_hub.develop.project import load_project
+
+        project = load_project(Path(args.package))
+        return project.directory, _build(project, scratch / "out")
+    from ebpf_hub.build.package import build_sources
+    from ebpf_hub.build.source import checkout_sources
+
+    config = hub_config(args)
+    target = hub_target(config, args.package)
+    source = checkout_sources(config.root, target.package, target.version, scratch / "source")
+    return source, build_sources(source, target.package, target.version, scratch / "out")
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     import tempfile
 
     from ebpf_hub.develop.livetest import live_test
-    from ebpf_hub.develop.project import load_project
 
-    project = load_project(Path(args.directory))
     with tempfile.TemporaryDirectory(prefix="ebpf-hub-test-") as scratch:
-        built = _build(project, Path(scratch))
-        result = live_test(project.directory, built, iface=args.iface, timeout=args.timeout)
+        directory, built = _test_build(args, Path(scratch))
+        result = live_test(directory, built, iface=args.iface, timeout=args.timeout)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     for obj in result.objects:
@@ -190,9 +221,6 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = ("init", "test", "submit")  # what `register` adds
-
-
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     init = add_command(
         commands,
@@ -233,12 +261,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         commands,
         "test",
         cmd_test,
-        "build a package directory, load, attach and trigger it, check it produces output",
-        "Build DIR, load every object into the kernel (the verifier runs), attach every "
-        "program, run DIR/trigger if there is one (again each second), and pass once an event "
-        "or a non-zero count of an output map appears; everything is detached on return. Root.",
+        "build a package, load, attach and trigger it, check it produces output",
+        "Build DIR (a package directory) or NAME[@VERSION] (a package of the hub checkout, "
+        "from its pinned sources), load every object into the kernel (the verifier runs), "
+        "attach every program, run its ./trigger if there is one (again each second), and "
+        "pass once an event or a non-zero count of an output map appears; everything is "
+        "detached on return. Root.",
     )
-    test.add_argument("directory", metavar="DIR")
+    test.add_argument("package", metavar="DIR | NAME[@VERSION]")
+    add_root(test)
     test.add_argument(
         "--iface",
         default="lo",

@@ -48,7 +48,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def published_digests(
     args: argparse.Namespace, config: HubConfig, packages: Iterable[Package]
 ) -> Digests:
-    """The ledger `--digests` names, completed from the registry with `--digests-from-registry`.
+    """The ledger `--digests` names, completed from the registry with `--digests-from-registry`
+    (each version's signer and provenance verified with the hub's public key, if configured).
 
     The registry is the truth: a ledger only saves asking it again, so an index built from the
     registry alone is the same as one built from a complete ledger.
@@ -60,7 +61,7 @@ def published_digests(
         return known
     from ebpf_hub.publish.ledger import from_registry
 
-    return from_registry(packages, _destination(args, config), known)
+    return from_registry(packages, _destination(args, config), known, _public_key(args))
 
 
 def recorded_matrices(
@@ -123,8 +124,9 @@ def add_digest_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--public-key",
         metavar="FILE",
-        help="the hub's public key, which the kernel-matrix records read back from the "
-        "registry must verify with (default: $EBPF_HUB_PUBLIC_KEY, else the config file's)",
+        help="the hub's public key, which the kernel-matrix records, signatures and "
+        "provenance read back from the registry must verify with (default: "
+        "$EBPF_HUB_PUBLIC_KEY, else the config file's)",
     )
 
 
@@ -159,9 +161,6 @@ def cmd_hash(args: argparse.Namespace) -> int:
 
     show(tree_hash(Path(args.directory)))
     return 0
-
-
-COMMANDS = ("validate", "index", "hash")  # what `register` adds
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -37,8 +37,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             for spec in args.targets
         ]
         packages = [
-            MatrixPackage(target.label, target.objects, _trigger(spec))
-            for spec, target in zip(args.targets, targets, strict=True)
+            MatrixPackage(
+                target.label, target.objects, _trigger(spec), target.declared.choices.optional
+            )
+            for spec, target in zip(args.targets, targets)
         ]
         runs = run_matrix(
             packages, kernels, matrix.guest_suite, lambda line: say(f"matrix: {line}")
@@ -70,9 +72,6 @@ def add_kernel_options(sub: argparse.ArgumentParser) -> None:
 def words(values: list[str] | None) -> list[str]:
     """`--kernels 5.10,6.1 --kernels 7.2` -> ["5.10", "6.1", "7.2"]."""
     return [word for value in values or [] for word in value.split(",") if word]
-
-
-COMMANDS = ("matrix",)  # what `register` adds
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

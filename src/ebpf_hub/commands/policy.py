@@ -41,10 +41,6 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     return 0 if decision.allowed else 1
 
 
-# what `register` adds
-COMMANDS = ("policy",)
-
-
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     policy = commands.add_parser(
         "policy",

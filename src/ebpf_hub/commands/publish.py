@@ -159,9 +159,6 @@ def cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = ("publish", "keygen")  # what `register` adds
-
-
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     publish = add_command(
         commands,

@@ -14,6 +14,7 @@ from ebpf_hub.commands.common import add_command
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ebpf_hub.run.attach import AttachTargets
+    from ebpf_hub.run.filters import FilterValues
     from ebpf_hub.run.session import RunOptions, ask_on_terminal, run
     from ebpf_hub.run.target import open_target
 
@@ -25,7 +26,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         params=args.param,
         extra=args.extra,
         targets=AttachTargets(iface=args.iface, cgroup=args.cgroup, uprobe=args.uprobe),
+        mode=args.mode,
+        filters=FilterValues(args.pid, args.tid, args.uid, args.comm, args.cgroup),
         metrics=args.metrics,
+        timestamp=args.timestamp,
+        raw=args.raw,
     )
     with open_target(
         args.target, lambda: settings_from(args), args.allow_unsigned, args.ignore_matrix
@@ -67,14 +72,39 @@ def _positive(text: str) -> float:
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "-p",
         "--param",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="set a parameter (a const volatile global of the package); repeatable",
+        help="set a parameter (a const volatile global of the package) in the form `info` "
+        "shows: target_signals=KILL,TERM, min_lat=10ms; repeatable",
+    )
+    parser.add_argument(
+        "-T",
+        "--timestamp",
+        action="store_true",
+        help='add a TIME column (HH:MM:SS; --json: a "time" key): when each event printed',
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="print event fields as the kernel wrote them, ignoring the package's formats",
     )
     parser.add_argument("--iface", metavar="NAME", help="network interface for XDP and TC")
-    parser.add_argument("--cgroup", metavar="DIR", help="cgroup v2 directory for cgroup programs")
+    parser.add_argument(
+        "--mode", metavar="NAME", help="attach this mode's programs (`info` lists the modes)"
+    )
+    parser.add_argument("--pid", metavar="PID", help="only this process (if the package filters)")
+    parser.add_argument("--tid", metavar="TID", help="only this thread (if the package filters)")
+    parser.add_argument("--uid", metavar="UID", help="only this user, by ID or name (ditto)")
+    parser.add_argument("--comm", metavar="NAME", help="only this command name (ditto)")
+    parser.add_argument(
+        "--cgroup",
+        metavar="DIR",
+        help="only tasks in this cgroup v2 directory (if the package filters), or where its "
+        "cgroup programs attach",
+    )
     parser.add_argument(
         "--uprobe", metavar="BINARY:SYMBOL", help="function for a uprobe whose section names none"
     )
@@ -113,9 +143,6 @@ def _split_rest(late: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     return handler
 
 
-COMMANDS = ("run", "doctor")  # what `register` adds
-
-
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     late = argparse.ArgumentParser(prog="ebpf-hub run", add_help=False, allow_abbrev=False)
     _add_run_options(late)
@@ -128,8 +155,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "a directory of objects, or a package's sources, compiled first). The host is checked "
         "first (kernel, BTF, capabilities, each program type probed), then the package's "
         "permissions are shown and confirmed: on a terminal you are asked, elsewhere --yes is "
-        "required. Events print as aligned columns (--json: one JSON object per line, "
-        '{"event": {...}}), output maps every --interval and at the end ({"map": {...}}). '
+        "required. Events print as aligned columns, fields in the formats the package "
+        "declares (errno and signal names, flags...; --raw: the numbers), --json: one JSON "
+        'object per line, {"event": {...raw...}, "formatted": {FIELD: TEXT}}; output maps '
+        'every --interval and at the end ({"map": {...}}). '
         "Ctrl-C or SIGTERM stops it; everything is detached, nothing is pinned. Parameters: "
         "--param NAME=VALUE, or --NAME VALUE after the target (after '--' when a name is "
         "also an option of run), e.g. `ebpf-hub run opensnoop -- --target-pid 1234`.",

@@ -130,9 +130,6 @@ def _add_site_options(sub: argparse.ArgumentParser) -> None:
     add_root(sub)
 
 
-COMMANDS = ("site",)  # what `register` adds
-
-
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     site = commands.add_parser(
         "site",

@@ -12,8 +12,6 @@ from typing import Any
 from ebpf_hub.client.console import say, show_json
 from ebpf_hub.commands.common import add_command
 
-COMMANDS = ("trust",)  # what `register` adds
-
 
 def _ceremony_output(args: argparse.Namespace, result: Any, what: str) -> int:
     if args.json:

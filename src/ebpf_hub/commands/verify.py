@@ -10,8 +10,6 @@ from ebpf_hub.commands.client import add_client_options, settings_from
 from ebpf_hub.commands.common import add_command, add_root, hub_config
 from ebpf_hub.safetext import escape
 
-COMMANDS = ("verify",)  # what `register` adds
-
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from ebpf_hub.client.verifychain import Link, verify_chain

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +28,19 @@ from ebpf_hub.bpfobj.kinds import hook_kind
 from ebpf_hub.build.compile import CompileError, compile_objects, program_sources
 from ebpf_hub.build.licensing import normalized, spdx_for_section
 from ebpf_hub.build.package import build_sources
-from ebpf_hub.build.toolchain import Toolchain, toolchain
+from ebpf_hub.build.toolchain import TARGET_ARCH, Toolchain, toolchain, toolchain_for
 from ebpf_hub.develop.placeholders import IMPORTED_DESCRIPTION, IMPORTED_SUMMARY
 from ebpf_hub.develop.project import MANIFEST, load_project
-from ebpf_hub.develop.scaffold import TEMPLATES, author_name, check_name, check_target
+from ebpf_hub.develop.scaffold import PLACEHOLDER_AUTHOR, TEMPLATES, check_name, check_target
 from ebpf_hub.develop.sourcefiles import source_files
 from ebpf_hub.develop.submit import dump_entry
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import write_atomic
+from ebpf_hub.gitutil import git_text
 from ebpf_hub.model.package import CompileSettings
+from ebpf_hub.safetext import escape
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # the schema's maintainers[].email
 _SPDX_LINE = re.compile(r"SPDX-License-Identifier:\s*(?P<expression>.+?)\s*(?:\*/)?\s*$", re.M)
 # Kernels that first had what an object uses, newest wins: BTF-typed tracepoints, ring buffers.
 _KERNEL_BASE = "5.4"
@@ -111,15 +115,16 @@ def manifest(
     name: str,
     origin: Path,
     license_id: str,
-    arch: str,
+    architectures: list[str],
     infos: list[tuple[str, ObjectInfo]],
     *,
     settings: CompileSettings,
+    maintainer: dict[str, str],
 ) -> dict[str, Any]:
     """The manifest of the objects `infos`, in the order of the templates' manifests."""
     programs = [p for _, info in infos for p in info.programs]
     kinds = [hook_kind(p.section) for p in programs]
-    unknown = [p.section for p, kind in zip(programs, kinds, strict=True) if kind is None]
+    unknown = [p.section for p, kind in zip(programs, kinds) if kind is None]
     if unknown:
         raise HubError(
             f"{origin}: section {unknown[0]} is not a kind of program a package may ship",
@@ -143,13 +148,13 @@ def manifest(
         "summary": IMPORTED_SUMMARY.format(name=name),
         "description": IMPORTED_DESCRIPTION.format(name=name),
         "license": license_id,
-        "maintainers": [{"name": author_name()}],
+        "maintainers": [maintainer],
         "categories": [_NETWORK_CATEGORY if drops else _TRACING_CATEGORY],
         "source": {"git": f"https://github.com/OWNER/{name}"},
         "requires": {
             "kernel": _kernel(infos),
             "btf": True,
-            "architectures": [arch],
+            "architectures": architectures,
             "capabilities": caps,
         },
         "programs": [{"name": p.name, "section": p.section} for p in programs],
@@ -162,7 +167,7 @@ def manifest(
     data["versions"] = [
         {
             "version": _FIRST_VERSION,
-            "created": dt.datetime.now(dt.UTC).date().isoformat(),
+            "created": dt.datetime.now(dt.timezone.utc).date().isoformat(),
             "changes": f"First release, imported from {origin.name}.",
         }
     ]
@@ -210,13 +215,67 @@ def _build(
     """The objects of `staging`, and the settings they build with: a tool written without
     -Werror (libbpf-tools builds with -Wall alone) may have warnings, which the package then
     keeps as warnings (`compile.werror: false`) rather than refusing the import; an error
-    that is not a warning fails the second build too, and is shown."""
+    that is not a warning fails the second build too, and is shown: the compiler's lines as
+    it wrote them (each escaped), then one error line."""
     strict = CompileSettings()
     try:
         return _objects(tools, staging, label, strict), strict
     except CompileError:
         lenient = CompileSettings(werror_field=False)
-        return _objects(tools, staging, label, lenient), lenient
+        try:
+            return _objects(tools, staging, label, lenient), lenient
+        except CompileError as exc:
+            *diagnostics, summary = exc.message.splitlines() or [""]
+            for line in diagnostics:
+                print(escape(line), file=sys.stderr)
+            raise HubError(summary, hint=exc.hint) from None
+
+
+def _architectures(
+    host: Toolchain, staging: Path, label: str, settings: CompileSettings
+) -> tuple[list[str], list[str]]:
+    """The architectures the package builds for (`requires.architectures`): the host's, and
+    each other one the hub's builder targets (build/platforms.py) that the sources compile
+    for; and a note for each that does not, with the compiler's reason."""
+    found, notes = [host.arch], []
+    for arch in sorted(set(TARGET_ARCH) - {host.arch}):
+        try:
+            with tempfile.TemporaryDirectory(prefix="ebpf-hub-import-") as out:
+                compile_objects(
+                    toolchain_for(arch), staging, Path(out), f"{label} ({arch})", settings
+                )
+        except HubError as exc:
+            lines = exc.message.splitlines() or [str(exc)]
+            reason = next((line for line in lines if "error:" in line), lines[-1])
+            notes.append(f"not built for {arch} ({reason}): requires.architectures leaves it out")
+        else:
+            found.append(arch)
+    return found, notes
+
+
+def _maintainer(origin: Path) -> tuple[dict[str, str], str | None]:
+    """The maintainer entry from git's `user.name`/`user.email` where the tool's sources
+    are, or the placeholder `submit` refuses, with a note saying so."""
+    name, email = (_git_config(origin, key) for key in ("user.name", "user.email"))
+    if not name:
+        return {"name": PLACEHOLDER_AUTHOR}, (
+            f"no git user.name in {origin}: the maintainer is the placeholder "
+            f"{PLACEHOLDER_AUTHOR!r}, which ebpf-hub submit refuses; write yours in {MANIFEST}"
+        )
+    entry = {"name": name[:100]}
+    if _EMAIL.fullmatch(email) and len(email) <= 200:
+        entry["email"] = email
+    return entry, None
+
+
+def _git_config(directory: Path, key: str) -> str:
+    """A git setting as seen from `directory` (its repository's, else the user's), with
+    control characters and quotes removed: it goes into YAML and the catalogue."""
+    try:
+        value = git_text(directory, "config", "--get", key)
+    except HubError:
+        return ""
+    return re.sub(r'["\\\x00-\x1f\x7f]', "", value).strip()
 
 
 def _place(staging: Path, directory: Path) -> None:
@@ -248,7 +307,9 @@ def import_package(
         infos, settings = _build(tools, staging, name)
         license_id = _license(origin, programs, infos)
         written = list(files)
-        notes = []
+        architectures, notes = _architectures(tools, staging, name, settings)
+        maintainer, note = _maintainer(origin)
+        notes.extend([note] if note else [])
         if not (staging / "LICENSE").exists():
             if "GPL-2.0" not in license_id:
                 raise HubError(
@@ -260,14 +321,25 @@ def import_package(
         if not (staging / "README.md").exists():
             write_atomic(staging / "README.md", _readme(name, origin, files).encode())
             written.append(Path("README.md"))
-        data = manifest(name, origin, license_id, tools.arch, infos, settings=settings)
+        data = manifest(
+            name,
+            origin,
+            license_id,
+            architectures,
+            infos,
+            settings=settings,
+            maintainer=maintainer,
+        )
         header = _HEADER.format(origin=origin.name).encode()
         write_atomic(staging / MANIFEST, header + dump_entry(data))
         written.append(Path(MANIFEST))
         project = load_project(staging)  # the schema's check, as every command makes it
         package, version = project.identity(None)
-        with tempfile.TemporaryDirectory(prefix="ebpf-hub-import-") as out:
-            build_sources(staging, package, version, Path(out), metadata=project.manifest)
+        for arch in architectures:  # the hub's checks, on each architecture's objects
+            with tempfile.TemporaryDirectory(prefix="ebpf-hub-import-") as out:
+                build_sources(
+                    staging, package, version, Path(out), metadata=project.manifest, arch=arch
+                )
         if not settings.werror:
             notes.append(
                 f"the C has compiler warnings (ebpf-hub build {directory} shows them): "

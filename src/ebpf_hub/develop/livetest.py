@@ -21,9 +21,11 @@ from ebpf_hub.bpfobj.eventtype import EVENTS_MAP
 from ebpf_hub.bpfobj.inspect import inspect_object
 from ebpf_hub.build.package import BuiltVersion
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.modes import Choices
 from ebpf_hub.run.events import EventBuffer
 from ebpf_hub.run.loader import AttachTargets, LoadedObject, LoaderError
 from ebpf_hub.run.maps import MapValue
+from ebpf_hub.run.selection import missing_optional
 
 TRIGGER = "trigger"
 TRIGGER_TIMEOUT = 60.0
@@ -112,14 +114,21 @@ class _Watch:
     """One loaded, attached object and the output it produced so far."""
 
     def __init__(
-        self, stack: ExitStack, path: Path, targets: AttachTargets, maps: Sequence[str]
+        self,
+        stack: ExitStack,
+        path: Path,
+        targets: AttachTargets,
+        maps: Sequence[str],
+        choices: Choices,
     ) -> None:
         info = inspect_object(path)
-        loaded = stack.enter_context(LoadedObject.open(path, targets=targets))
+        # every mode's programs at once; an optional one whose hook is missing here left out
+        skip = set(missing_optional(choices, [info]))
+        loaded = stack.enter_context(LoadedObject.open(path, targets=targets, skip=skip))
         loaded.load()
         loaded.attach_all()
         self._loaded = loaded
-        programs = [f"{p.name} ({p.section})" for p in loaded.programs()]
+        programs = [f"{p.name} ({p.section})" for p in loaded.programs() if p.name not in skip]
         self.result = ObjectResult(path.name, programs)
         names = {m.name for m in loaded.maps()}
         self._maps = [name for name in maps if name in names]
@@ -170,7 +179,7 @@ def live_test(
         for path in built.files:
             if path.name.endswith(".bpf.o"):
                 try:
-                    watches.append(_Watch(stack, path, targets, output_maps))
+                    watches.append(_Watch(stack, path, targets, output_maps, built.config.choices))
                 except LoaderError as exc:
                     raise HubError(f"{label}: {path.name}: {exc}") from None
         last_trigger = -RETRIGGER_EVERY

@@ -14,6 +14,7 @@ from typing import Any
 
 from ebpf_hub.develop.gitsource import GitSource
 from ebpf_hub.errors import HubError
+from ebpf_hub.index.checks import mode_problems
 from ebpf_hub.index.document import Document, DocumentError, load_document
 from ebpf_hub.index.schema import schema_problems
 from ebpf_hub.model.package import Package, Version
@@ -74,6 +75,8 @@ def load_project(directory: Path) -> Project:
     except DocumentError as exc:
         raise HubError(str(exc.problem)) from None
     problems = schema_problems(document)
+    if not problems:  # what the schema cannot say: modes name programs, one is the default
+        problems = list(mode_problems(document, Package.from_json(document.data)))
     if problems:
         listing = "\n".join(str(problem) for problem in problems)
         raise HubError(f"{listing}\n{path}: {len(problems)} problem(s); fix them first")

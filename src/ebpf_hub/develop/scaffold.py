@@ -60,13 +60,17 @@ def kinds() -> list[Kind]:
     return found
 
 
+# The maintainer's name a package gets when git knows none; `submit` refuses it.
+PLACEHOLDER_AUTHOR = "Your Name"
+
+
 def author_name() -> str:
     """The author's name from git's configuration, safe inside a quoted YAML string."""
     result = subprocess.run(
         ["git", "config", "user.name"], capture_output=True, text=True, check=False
     )
     name = re.sub(r'["\\\x00-\x1f]', "", result.stdout).strip()
-    return name or "Your Name"
+    return name or PLACEHOLDER_AUTHOR
 
 
 def check_name(name: str) -> str:
@@ -123,7 +127,7 @@ def init_package(
         raise HubError(f"unknown user space {userspace!r}; one of: {', '.join(USERSPACES)}")
     check_target(directory)
     name = check_name(name or directory.resolve().name)
-    today = dt.datetime.now(dt.UTC).date()
+    today = dt.datetime.now(dt.timezone.utc).date()
     values = {
         "name": name,
         "ident": name.replace("-", "_"),

@@ -22,6 +22,7 @@ import yaml
 from ebpf_hub.develop.gitsource import git_source, is_pushed
 from ebpf_hub.develop.placeholders import placeholder_fields, readme_is_template
 from ebpf_hub.develop.project import Project
+from ebpf_hub.develop.scaffold import PLACEHOLDER_AUTHOR
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import is_regular_file, write_atomic
 from ebpf_hub.index.config import HubConfig, load_config
@@ -55,7 +56,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.SequenceNode:
-    inline = all(isinstance(item, str | int | float | bool) for item in value)
+    inline = all(isinstance(item, (str, int, float, bool)) for item in value)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=inline)
 
 
@@ -92,6 +93,15 @@ def placeholder_problems(project: Project) -> list[Problem]:
         )
         for field in placeholder_fields(str(data["summary"]), str(data["description"]))
     ]
+    problems.extend(
+        project.document.problem(
+            ("maintainers", index, "name"),
+            f"still the placeholder {PLACEHOLDER_AUTHOR!r}",
+            "write your name (and email) as the package's maintainer",
+        )
+        for index, person in enumerate(data.get("maintainers") or [])
+        if isinstance(person, dict) and person.get("name") == PLACEHOLDER_AUTHOR
+    )
     readme = project.directory / "README.md"
     if is_regular_file(readme) and readme_is_template(readme.read_text("utf-8", "replace")):
         problems.append(

@@ -35,6 +35,7 @@ def package_problems(
         _license(document, package),
         _categories(document, package, config),
         _programs(document, package),
+        mode_problems(document, package),
         _versions(document, package),
         _source(document, package, config),
     )
@@ -149,6 +150,29 @@ def _programs(doc: Document, package: Package) -> Iterator[Problem]:
             )
 
 
+def mode_problems(doc: Document, package: Package) -> Iterator[Problem]:
+    """Each mode names declared programs, and exactly one is the default (`run` attaches it
+    without --mode)."""
+    declared = {program.name for program in package.programs}
+    modes = package.choices.modes
+    for mode in modes:
+        for i, name in enumerate(mode.programs):
+            if name not in declared:
+                yield doc.problem(
+                    ("modes", mode.name, "programs", i),
+                    f"mode {mode.name!r} names program {name!r}, which programs: does not list",
+                    "name a program listed under programs:",
+                )
+    defaults = [mode.name for mode in modes if mode.default]
+    if modes and len(defaults) != 1:
+        which = ", ".join(defaults) if defaults else "none"
+        yield doc.problem(
+            ("modes",),
+            f"exactly one mode must have `default: true` (found: {which})",
+            "mark the mode `run` should attach without --mode with `default: true`",
+        )
+
+
 def _verdicts(doc: Document, package: Package) -> Iterator[Problem]:
     """A kind of hook whose return value decides the fate of packets needs drops_packets:
     the hub cannot tell from the code that a program always lets them pass."""
@@ -169,7 +193,7 @@ def _versions(doc: Document, package: Package) -> Iterator[Problem]:
     previous: semver.Version | None = None
     previous_date = ""
     seen: set[str] = set()
-    latest_allowed = (dt.datetime.now(dt.UTC) + _DATE_SLACK).date().isoformat()
+    latest_allowed = (dt.datetime.now(dt.timezone.utc) + _DATE_SLACK).date().isoformat()
     for i, version in enumerate(package.versions):
         where = ("versions", i)
         if version.version in seen:

@@ -53,7 +53,7 @@ def changes_since(root: Path, base: str) -> Changes:
         root, "ls-files", "--others", "--exclude-standard", "-z", "--", str(PACKAGES_DIR), "sources"
     )
     entries = diff.decode().split("\0")
-    pairs = list(zip(entries[0::2], entries[1::2], strict=False))
+    pairs = list(zip(entries[0::2], entries[1::2]))
     pairs += [("A", path) for path in untracked.decode().split("\0") if path]
     changes = Changes()
     for status, path in pairs:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import replace_directory
+from ebpf_hub.index.trust import version_trust
 from ebpf_hub.model.index import Published
 from ebpf_hub.model.matrix import KernelVerdict, Matrices
 from ebpf_hub.model.package import Package, Version
@@ -87,10 +88,15 @@ def summary_entry(package: Package) -> dict[str, Any]:
 
 
 def package_entry(
-    package: Package, registry: str, digests: Digests, matrices: Matrices | None = None
+    package: Package,
+    registry: str,
+    digests: Digests,
+    matrices: Matrices | None = None,
+    *,
+    index_signed: bool = False,
 ) -> dict[str, Any]:
     """A package in full, each version with its OCI reference and, once published, its digest
-    (and, once tested, its kernel matrix's verdicts)."""
+    (and, once tested, its kernel matrix's verdicts), and its evidence (`index.trust`)."""
     known = digests.get(package.name, {})
     tested = (matrices or {}).get(package.name, {})
     latest = package.latest
@@ -104,11 +110,19 @@ def package_entry(
                 "section": p.section,
                 "attach": p.attach,
                 "description": p.description or "",
+                **({"optional": True} if p.optional else {}),
             }
             for p in package.programs
         ],
         versions=[
-            _version_entry(package.name, v, registry, known.get(v.version), tested.get(v.version))
+            _version_entry(
+                package,
+                v,
+                registry,
+                known.get(v.version),
+                tested.get(v.version),
+                index_signed=index_signed,
+            )
             for v in package.versions
         ],
     )
@@ -116,13 +130,15 @@ def package_entry(
 
 
 def _version_entry(
-    name: str,
+    package: Package,
     version: Version,
     registry: str,
     published: Published | None,
     matrix: tuple[KernelVerdict, ...] | None,
+    *,
+    index_signed: bool,
 ) -> dict[str, Any]:
-    repository = f"{registry}/{name}"
+    repository = f"{registry}/{package.name}"
     digest = published.digest if published else None
     entry = {
         "version": version.version,
@@ -136,6 +152,9 @@ def _version_entry(
         "size": published.size if published else None,
         "pinned": f"{repository}@{digest}" if digest else None,
         "parameters": [p.to_json() for p in published.parameters] if published else None,
+        "trust": version_trust(
+            package, version, registry, published, matrix, index_signed=index_signed
+        ).evidence.to_json(),
     }
     if matrix is not None:
         entry["matrix"] = [verdict.to_json() for verdict in matrix]
@@ -147,9 +166,12 @@ def build_index(
     registry: str,
     digests: Digests,
     matrices: Matrices | None = None,
+    *,
+    index_signed: bool = False,
 ) -> dict[Path, bytes]:
     """Every file of the JSON index, by path relative to the output directory; `matrices`
-    (the matrix ledger's summary) adds each tested version's kernel verdicts."""
+    (the matrix ledger's summary) adds each tested version's kernel verdicts; `index_signed`:
+    the files will be signed with TUF, which each version's `trust` says."""
     ordered = sorted(packages, key=lambda p: p.name)
     files = {
         API_DIR / "index.json": to_json_bytes(
@@ -162,7 +184,7 @@ def build_index(
     }
     for package in ordered:
         files[API_DIR / "packages" / f"{package.name}.json"] = to_json_bytes(
-            package_entry(package, registry, digests, matrices)
+            package_entry(package, registry, digests, matrices, index_signed=index_signed)
         )
     return files
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
-Path_ = tuple[str | int, ...]
+Path_ = tuple[Union[str, int], ...]
 
 
 def field_name(path: Path_) -> str:

@@ -65,7 +65,7 @@ def validate(config: HubConfig, files: Iterable[Path] = (), base: str | None = N
     # Each file is checked whole before the next is read and only its Package is kept: keeping
     # every Document as well cost the garbage collector a second more at 10,000 files.
     packages: list[Package] = []
-    for path, name in zip(targets, checked, strict=True):
+    for path, name in zip(targets, checked):
         document, package, found = _check_file(config, path, name)
         problems += found
         if document is None:

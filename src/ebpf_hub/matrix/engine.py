@@ -23,17 +23,20 @@ OBJECT_SECONDS = 20.0
 
 
 TRIGGER = "trigger"  # a package's trigger script, as `ebpf-hub test` runs it
+OPTIONAL = "optional"  # beside it: the optional programs the loader may leave out, one a line
 
 
 @dataclass(frozen=True)
 class MatrixPackage:
     """What a run tests: a package's label (NAME@VERSION, or a path), its objects, and its
     trigger script (`ebpf-hub test`'s) when it has one: the guest then also runs the whole
-    package with the trigger and checks that output arrives."""
+    package with the trigger and checks that output arrives, leaving out the `optional`
+    programs whose hook that kernel lacks."""
 
     label: str
     objects: tuple[Path, ...]
     trigger: Path | None = None
+    optional: frozenset[str] = frozenset()  # programs declared `optional: true`
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ def run_matrix(
 ) -> list[KernelRun]:
     """Boot each of `kernels` once with every object of `packages`, in the order given."""
     objects: dict[str, tuple[str, str]] = {}  # guest path -> (package label, object name)
+    optional = {package.label: package.optional for package in packages}
     guest_objects = []
     for slot, package in enumerate(packages):
         for path in package.objects:
@@ -69,6 +73,9 @@ def run_matrix(
             objects[item.guest_path] = (package.label, path.name)
         if package.trigger is not None:  # beside the objects: the loader looks for it there
             guest_objects.append(GuestObject(str(slot), TRIGGER, package.trigger.read_bytes()))
+        if package.optional:
+            listed = "".join(f"{name}\n" for name in sorted(package.optional)).encode()
+            guest_objects.append(GuestObject(str(slot), OPTIONAL, listed))
     tools: dict[str, GuestTools] = {}
     runs = []
     for kernel in kernels:
@@ -86,7 +93,7 @@ def run_matrix(
             kernel,
             report.release,
             booted.seconds,
-            tuple(_results(kernel, report, objects)),
+            tuple(_results(kernel, report, objects, optional)),
             _stopped_early(report, booted.timed_out, deadline),
             _package_seconds(report, objects),
         )
@@ -97,12 +104,16 @@ def run_matrix(
 
 
 def _results(
-    kernel: KernelSpec, report: GuestReport, objects: dict[str, tuple[str, str]]
+    kernel: KernelSpec,
+    report: GuestReport,
+    objects: dict[str, tuple[str, str]],
+    optional: dict[str, frozenset[str]],
 ) -> list[ProgramResult]:
     results = []
     for attempt in report.attempts:
         package, name = objects.get(attempt.object, ("?", attempt.object))
-        status, reason = judge(attempt, report.btf)
+        skippable = attempt.program in optional.get(package, frozenset())
+        status, reason = judge(attempt, report.btf, skippable)
         results.append(
             ProgramResult(
                 kernel.name,

@@ -3,7 +3,7 @@
 The loader writes each record as one line, `@@ebpf-hub@@ ` and a JSON object: first the
 guest's facts (kernel release, machine, whether BTF is there), then one per program (its
 object, name, section, the phase that failed or "done", errno, libbpf's log, the
-microseconds it took), then
+microseconds it took; a trigger run's also names the optional programs it left out), then
 `{"done": true}`. Anything else on the console (kernel messages, firmware noise) is ignored,
 and is kept only to explain a guest that stopped early.
 """
@@ -27,6 +27,7 @@ class Attempt:
     errno: int
     log: str
     usec: int  # the guest's time for it: open, load, attach, detach
+    left_out: tuple[str, ...] = ()  # a trigger run's: optional programs whose hook is missing
 
 
 @dataclass(frozen=True)
@@ -92,4 +93,9 @@ def _attempt(record: dict[str, object]) -> Attempt:
         errno=_number(record.get("errno")),
         log=str(record.get("log", "")),
         usec=_number(record.get("usec")),
+        left_out=tuple(str(name) for name in _list(record.get("left_out"))),
     )
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []

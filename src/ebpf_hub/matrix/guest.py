@@ -59,7 +59,7 @@ class GuestObject:
 
 
 def _guest_file(name: str) -> bytes:
-    return resources.files("ebpf_hub.matrix").joinpath("guest", name).read_bytes()
+    return (resources.files("ebpf_hub.matrix") / "guest" / name).read_bytes()
 
 
 def guest_tools(arch: str, suite: str) -> GuestTools:
@@ -83,7 +83,7 @@ def guest_tools(arch: str, suite: str) -> GuestTools:
         if is_regular_file(done.busybox) and is_regular_file(done.loader):
             return done
         tree = work / "tree"
-        for package, (version, _sha) in zip(GUEST_PACKAGES, entries, strict=True):
+        for package, (version, _sha) in zip(GUEST_PACKAGES, entries):
             deb = archive.download(package, version, work)
             subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
         staged = work / "out"
@@ -110,7 +110,7 @@ def _busybox_in(tree: Path) -> Path:
 
 
 def _compile_loader(compiler: str, tree: Path, triplet: str, out: Path) -> None:
-    source = Path(str(resources.files("ebpf_hub.matrix").joinpath("guest", "loader.c")))
+    source = Path(str(resources.files("ebpf_hub.matrix") / "guest" / "loader.c"))
     built = subprocess.run(
         [
             *(compiler, "-O2", "-Wall", "-static", "-o", str(out), str(source)),

@@ -15,11 +15,20 @@ client reads the objects themselves (`ebpf_hub.bpfobj`), never what a config say
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.model.modes import (
+    Choices,
+    filters_from_json,
+    filters_to_json,
+    modes_from_json,
+    modes_to_json,
+)
 from ebpf_hub.model.package import Output, Package, Permissions, Source, Version
+from ebpf_hub.model.paramdecl import ParameterDecl, declarations_from_json, declarations_to_json
+from ebpf_hub.model.paramvalues import render
 from ebpf_hub.model.requires import Requires
 from ebpf_hub.schemas import first_error
 
@@ -29,18 +38,52 @@ SCHEMA = "artifact-config.schema.json"
 
 @dataclass(frozen=True)
 class Parameter:
-    """A parameter of the published object (a `const volatile` global) and its default."""
+    """A parameter of the published object (a `const volatile` global) and its default;
+    when the package declares it, also its description, declared type (`kind`: signal-set,
+    duration...), unit and the default in that type's form (`default_text`: `KILL`, `10ms`)."""
 
     name: str
     type: str
     default: Any  # a JSON value: the value compiled into the object
+    description: str | None = None
+    kind: str | None = None
+    unit: str | None = None
+    default_text: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Parameter:
-        return cls(data["name"], data["type"], data["default"])
+        return cls(
+            data["name"],
+            data["type"],
+            data["default"],
+            data.get("description"),
+            data.get("kind"),
+            data.get("unit"),
+            data.get("defaultText"),
+        )
+
+    def declared(self, decl: ParameterDecl | None) -> Parameter:
+        """This parameter with what `decl` says of it."""
+        if decl is None:
+            return self
+        return replace(
+            self,
+            description=decl.description,
+            kind=decl.type,
+            unit=decl.unit,
+            default_text=render(decl, self.default),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "default": self.default}
+        data = {"name": self.name, "type": self.type, "default": self.default}
+        optional = {
+            "description": self.description,
+            "kind": self.kind,
+            "unit": self.unit,
+            "defaultText": self.default_text,
+        }
+        data.update((key, value) for key, value in optional.items() if value is not None)
+        return data
 
 
 @dataclass(frozen=True)
@@ -116,6 +159,10 @@ class ArtifactConfig:
     objects: tuple[ObjectEntry, ...]
     build: BuildInfo
     config_version: int = CONFIG_VERSION
+    # The package's typed declarations of its parameters (top-level `parameters`).
+    parameter_decls: tuple[ParameterDecl, ...] = ()
+    # Its modes, optional programs and filters (top-level `modes`, `optionalPrograms`, `filters`).
+    choices: Choices = field(default_factory=Choices)
 
     @classmethod
     def describe(
@@ -134,6 +181,8 @@ class ArtifactConfig:
             output=package.output or Output(),
             objects=objects,
             build=build,
+            parameter_decls=package.parameter_decls,
+            choices=package.choices,
         )
 
     @classmethod
@@ -162,13 +211,21 @@ class ArtifactConfig:
             ),
             build=BuildInfo.from_json(data["build"]),
             config_version=data["configVersion"],
+            parameter_decls=declarations_from_json(data.get("parameters")) or (),
+            choices=Choices(
+                modes_from_json(data.get("modes")),
+                frozenset(data.get("optionalPrograms", ())),
+                filters_from_json(data.get("filters")),
+            ),
         )
 
     @property
     def parameters(self) -> tuple[Parameter, ...]:
-        """Every object's parameters, by name (as the index lists them)."""
+        """Every object's parameters, by name (as the index lists them), with what the
+        package declares of them."""
         found = {p.name: p for entry in self.objects for p in entry.parameters}
-        return tuple(found[name] for name in sorted(found))
+        declared = {d.name: d for d in self.parameter_decls}
+        return tuple(found[name].declared(declared.get(name)) for name in sorted(found))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -184,7 +241,25 @@ class ArtifactConfig:
             "output": self.output.to_json(),
             "objects": [o.to_json() for o in self.objects],
             "build": self.build.to_json(),
+            **(
+                {"parameters": declarations_to_json(self.parameter_decls)}
+                if self.parameter_decls
+                else {}
+            ),
+            **_choices_json(self.choices),
         }
+
+
+def _choices_json(choices: Choices) -> dict[str, Any]:
+    """The config's `modes`, `optionalPrograms` and `filters`, each absent when empty."""
+    data: dict[str, Any] = {}
+    if choices.modes:
+        data["modes"] = modes_to_json(choices.modes)
+    if choices.optional:
+        data["optionalPrograms"] = sorted(choices.optional)
+    if choices.filters:
+        data["filters"] = filters_to_json(choices.filters)
+    return data
 
 
 def check_artifact_config(data: object, where: str) -> None:

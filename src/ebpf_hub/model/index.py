@@ -18,7 +18,16 @@ import semver
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.artifact import Parameter
 from ebpf_hub.model.matrix import KernelVerdict
+from ebpf_hub.model.modes import (
+    Filter,
+    Mode,
+    filters_from_json,
+    filters_to_json,
+    modes_from_json,
+    modes_to_json,
+)
 from ebpf_hub.model.package import Maintainer, Output, Permissions, Source
+from ebpf_hub.model.paramdecl import ParameterDecl, declarations_from_json, declarations_to_json
 from ebpf_hub.model.requires import Requires
 from ebpf_hub.safetext import quote
 
@@ -115,28 +124,61 @@ class IndexReference:
 
 
 @dataclass(frozen=True)
+class BuildOrigin:
+    """Who built a version and with what, as its signed SLSA provenance says: the trust
+    panel shows it without the reader fetching the provenance."""
+
+    builder: str  # the provenance's builder id (the CI workflow, or the local builder)
+    run: str | None  # the CI run's URL; None for a build outside CI
+    toolchain: Mapping[str, str]  # tool -> version: clang, libbpf, bpftool
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> BuildOrigin:
+        return cls(
+            data["id"], data.get("run"), {str(k): str(v) for k, v in data["toolchain"].items()}
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.builder, "run": self.run, "toolchain": dict(self.toolchain)}
+
+
+@dataclass(frozen=True)
 class Published:
     """What the registry holds for one version (the digest ledger's entry): the manifest
-    digest, the artifact's size and the parameters of its objects."""
+    digest, the artifact's size and the parameters of its objects; and, when the hub's key
+    signed it, that key's fingerprint and the build origin its provenance records (None:
+    unsigned, or read back with no key to verify them; ledgers older than these fields)."""
 
     digest: str
     size: int
     parameters: tuple[Parameter, ...]
+    signer: str | None = None  # `sha256:` + cosign's key hint, as `ebpf-hub verify` names it
+    origin: BuildOrigin | None = None
 
     @classmethod
     def from_json(cls, data: JsonObject) -> Published:
+        origin = data.get("builder")
         return cls(
             data["digest"],
             data["size"],
             tuple(Parameter.from_json(p) for p in data.get("parameters", ())),
+            data.get("signer"),
+            BuildOrigin.from_json(origin) if origin is not None else None,
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The ledger entry; the signed evidence only when there is some, so an unsigned
+        publish writes the entry older ledgers hold."""
+        data: dict[str, Any] = {
             "digest": self.digest,
             "size": self.size,
             "parameters": [p.to_json() for p in self.parameters],
         }
+        if self.signer is not None:
+            data["signer"] = self.signer
+        if self.origin is not None:
+            data["builder"] = self.origin.to_json()
+        return data
 
 
 @dataclass(frozen=True)
@@ -147,17 +189,73 @@ class IndexProgram:
     section: str
     attach: str | None
     description: str
+    optional: bool = False  # skipped with a note where its hook is missing
 
     @classmethod
     def from_json(cls, data: JsonObject) -> IndexProgram:
-        return cls(data["name"], data["section"], data["attach"], data["description"])
+        return cls(
+            data["name"],
+            data["section"],
+            data["attach"],
+            data["description"],
+            data.get("optional", False),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "section": self.section,
             "attach": self.attach,
             "description": self.description,
+        }
+        return {**data, "optional": True} if self.optional else data
+
+
+@dataclass(frozen=True)
+class IndexTrust:
+    """A version's `trust` object: the evidence behind it, as the catalogue shows it
+    (`ebpf_hub.index.trust` derives it from the ledgers); None where the hub's data does not
+    say. The client reads it back unchanged; what it checks, it checks on the artifact."""
+
+    signer: str | None  # the fingerprint of the hub key that signed the artifact
+    index_role: str | None  # the TUF role signing this version's index entry, if signed
+    source_url: str | None  # the commit's page at a known forge
+    builder: str | None  # the provenance's builder id
+    run: str | None  # the provenance's CI run (a URL)
+    toolchain: Mapping[str, str] | None  # tool -> version (clang, libbpf, bpftool)
+    passed: tuple[str, ...]  # kernels (arch/name) the version loaded and attached on
+    failed: tuple[str, ...]  # kernels it failed or only partly attached on
+    verify: str  # the `ebpf-hub verify` command
+    cosign: str | None  # the `cosign verify` command, for a version in a registry
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> IndexTrust:
+        toolchain = data["toolchain"]
+        return cls(
+            signer=data["signer"],
+            index_role=data["index_role"],
+            source_url=data["source_url"],
+            builder=data["builder"],
+            run=data["run"],
+            toolchain=None if toolchain is None else {str(k): str(v) for k, v in toolchain.items()},
+            passed=tuple(data["kernels_passed"]),
+            failed=tuple(data["kernels_failed"]),
+            verify=data["verify"],
+            cosign=data["cosign"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "signer": self.signer,
+            "index_role": self.index_role,
+            "source_url": self.source_url,
+            "builder": self.builder,
+            "run": self.run,
+            "toolchain": dict(self.toolchain) if self.toolchain is not None else None,
+            "kernels_passed": list(self.passed),
+            "kernels_failed": list(self.failed),
+            "verify": self.verify,
+            "cosign": self.cosign,
         }
 
 
@@ -178,6 +276,7 @@ class IndexVersion:
     pinned: str | None
     parameters: tuple[Parameter, ...] | None
     matrix: tuple[KernelVerdict, ...] | None = None  # the kernel matrix's verdicts, if tested
+    trust: IndexTrust | None = None  # the evidence behind it (indexes since the trust panel)
 
     @classmethod
     def from_json(cls, data: JsonObject, package: str) -> IndexVersion:
@@ -194,6 +293,7 @@ class IndexVersion:
             ) from None
         parameters = data["parameters"]
         matrix = data.get("matrix")
+        trust = data.get("trust")
         return cls(
             version=version,
             parsed=parsed,
@@ -214,6 +314,7 @@ class IndexVersion:
             matrix=(
                 tuple(KernelVerdict.from_json(k) for k in matrix) if matrix is not None else None
             ),
+            trust=IndexTrust.from_json(trust) if trust is not None else None,
         )
 
     @property
@@ -245,6 +346,8 @@ class IndexVersion:
                 [p.to_json() for p in self.parameters] if self.parameters is not None else None
             ),
         }
+        if self.trust is not None:
+            data["trust"] = self.trust.to_json()
         if self.matrix is not None:
             data["matrix"] = [k.to_json() for k in self.matrix]
         return data
@@ -270,6 +373,9 @@ class IndexPackage:
     latest: str | None
     programs: tuple[IndexProgram, ...]
     versions: tuple[IndexVersion, ...]
+    modes: tuple[Mode, ...] = ()  # ebpf_hub.model.modes
+    filters: tuple[Filter, ...] = ()
+    parameter_decls: tuple[ParameterDecl, ...] = ()  # ebpf_hub.model.paramdecl
 
     @classmethod
     def from_json(cls, data: JsonObject) -> IndexPackage:
@@ -293,6 +399,9 @@ class IndexPackage:
             latest=data["latest"],
             programs=tuple(IndexProgram.from_json(p) for p in data["programs"]),
             versions=tuple(IndexVersion.from_json(v, name) for v in data["versions"]),
+            modes=modes_from_json(data.get("modes")),
+            filters=filters_from_json(data.get("filters")),
+            parameter_decls=declarations_from_json(data.get("parameters")) or (),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -318,4 +427,10 @@ class IndexPackage:
             data["keywords"] = list(self.keywords)
         if self.output is not None:
             data["output"] = self.output.to_json()
+        if self.modes:
+            data["modes"] = modes_to_json(self.modes)
+        if self.filters:
+            data["filters"] = filters_to_json(self.filters)
+        if self.parameter_decls:
+            data["parameters"] = declarations_to_json(self.parameter_decls)
         return data

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
+
+from ebpf_hub.strenum import StrEnum
 
 # uname -m -> the matrix's (and Debian's) name for the architecture
 MATRIX_ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}

@@ -13,6 +13,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ebpf_hub.model.modes import (
+    Choices,
+    Filter,
+    Mode,
+    filters_from_json,
+    filters_to_json,
+    modes_from_json,
+    modes_to_json,
+)
+from ebpf_hub.model.outputformat import (
+    FieldFormat,
+    UnionChoice,
+    fields_from_json,
+    fields_to_json,
+    unions_from_json,
+    unions_to_json,
+)
+from ebpf_hub.model.paramdecl import ParameterDecl, declarations_from_json, declarations_to_json
 from ebpf_hub.model.requires import Requires
 
 JsonObject = Mapping[str, Any]
@@ -145,27 +163,39 @@ class Permissions:
 
 @dataclass(frozen=True)
 class OutputMap:
-    """A map `ebpf-hub run` prints on an interval, and how."""
+    """A map `ebpf-hub run` prints on an interval, and how; `fields` are the formats of its
+    key and value fields (`key`/`value` when scalar), as events' `output.fields`."""
 
     map: str
     kind: str  # counter, histogram or table
     unit: str | None = None
     title: str | None = None
+    fields: tuple[tuple[str, FieldFormat], ...] | None = None
 
     @classmethod
     def from_json(cls, data: JsonObject) -> OutputMap:
-        return cls(data["map"], data["kind"], data.get("unit"), data.get("title"))
+        fields = fields_from_json(data.get("fields"))
+        return cls(data["map"], data["kind"], data.get("unit"), data.get("title"), fields)
 
     def to_json(self) -> dict[str, Any]:
-        return _optional({"map": self.map, "kind": self.kind}, unit=self.unit, title=self.title)
+        return _optional(
+            {"map": self.map, "kind": self.kind},
+            unit=self.unit,
+            title=self.title,
+            fields=fields_to_json(self.fields),
+        )
 
 
 @dataclass(frozen=True)
 class Output:
-    """What `ebpf-hub run` prints: events of the `events` ring buffer, and maps."""
+    """What `ebpf-hub run` prints: events of the `events` ring buffer, and maps; how the
+    event fields print (ebpf_hub.model.outputformat)."""
 
     events: bool | None = None
     maps: tuple[OutputMap, ...] | None = None
+    columns: tuple[str, ...] | None = None
+    fields: tuple[tuple[str, FieldFormat], ...] | None = None
+    unions: tuple[UnionChoice, ...] | None = None
 
     @classmethod
     def from_json(cls, data: JsonObject) -> Output:
@@ -173,6 +203,9 @@ class Output:
         return cls(
             data.get("events"),
             tuple(OutputMap.from_json(m) for m in maps) if maps is not None else None,
+            _strings(data.get("columns")),
+            fields_from_json(data.get("fields")),
+            unions_from_json(data.get("unions")),
         )
 
     @property
@@ -181,7 +214,14 @@ class Output:
 
     def to_json(self) -> dict[str, Any]:
         maps = [m.to_json() for m in self.maps] if self.maps is not None else None
-        return _optional({}, events=self.events, maps=maps)
+        return _optional(
+            {},
+            events=self.events,
+            maps=maps,
+            columns=_list(self.columns),
+            fields=fields_to_json(self.fields),
+            unions=unions_to_json(self.unions),
+        )
 
 
 @dataclass(frozen=True)
@@ -227,17 +267,22 @@ class Program:
     name: str
     section: str
     description: str | None = None
+    optional: bool | None = None  # skipped with a note when its hook is missing here
 
     @classmethod
     def from_json(cls, data: JsonObject) -> Program:
-        return cls(data["name"], data["section"], data.get("description"))
+        return cls(data["name"], data["section"], data.get("description"), data.get("optional"))
 
     @property
     def attach(self) -> str | None:
         return attach_kind(self.section)
 
     def to_json(self) -> dict[str, Any]:
-        return _optional({"name": self.name, "section": self.section}, description=self.description)
+        return _optional(
+            {"name": self.name, "section": self.section},
+            description=self.description,
+            optional=self.optional,
+        )
 
 
 @dataclass(frozen=True)
@@ -293,6 +338,9 @@ class Package:
     keywords_field: tuple[str, ...] | None = None
     output: Output | None = None
     compile_field: CompileSettings | None = None
+    parameters_field: tuple[ParameterDecl, ...] | None = None
+    modes_field: tuple[Mode, ...] | None = None
+    filters_field: tuple[Filter, ...] | None = None
 
     @classmethod
     def from_json(cls, data: JsonObject) -> Package:
@@ -315,6 +363,18 @@ class Package:
             keywords_field=_strings(data.get("keywords")),
             output=Output.from_json(output) if output is not None else None,
             compile_field=CompileSettings.from_json(settings) if settings is not None else None,
+            parameters_field=declarations_from_json(data.get("parameters")),
+            modes_field=modes_from_json(data["modes"]) if "modes" in data else None,
+            filters_field=filters_from_json(data["filters"]) if "filters" in data else None,
+        )
+
+    @property
+    def choices(self) -> Choices:
+        """Its modes, optional programs and filters (ebpf_hub.model.modes)."""
+        return Choices(
+            self.modes_field or (),
+            frozenset(p.name for p in self.programs if p.optional),
+            self.filters_field or (),
         )
 
     @property
@@ -324,6 +384,11 @@ class Package:
     @property
     def keywords(self) -> tuple[str, ...]:
         return self.keywords_field or ()
+
+    @property
+    def parameter_decls(self) -> tuple[ParameterDecl, ...]:
+        """The typed declarations of the object's parameters (`parameters:`)."""
+        return self.parameters_field or ()
 
     @property
     def latest(self) -> Version | None:
@@ -353,4 +418,11 @@ class Package:
             keywords=_list(self.keywords_field),
             output=self.output.to_json() if self.output is not None else None,
             compile=self.compile_field.to_json() if self.compile_field is not None else None,
+            parameters=(
+                declarations_to_json(self.parameters_field)
+                if self.parameters_field is not None
+                else None
+            ),
+            modes=modes_to_json(self.modes_field) if self.modes_field is not None else None,
+            filters=filters_to_json(self.filters_field) if self.filters_field is not None else None,
         )

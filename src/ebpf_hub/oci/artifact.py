@@ -270,7 +270,7 @@ def read_artifact(
         run_concurrently(
             [
                 partial(store.get_blob, layer, scratch / title)
-                for title, layer in zip(titles, manifest.layers, strict=True)
+                for title, layer in zip(titles, manifest.layers)
             ]
         )
         scratch.chmod(0o755)

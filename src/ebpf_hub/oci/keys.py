@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -27,7 +28,7 @@ PASSWORD_ENVS = (SIGNING_KEY_PASSWORD_ENV, "COSIGN_PASSWORD")  # the first one s
 _PKCS8_ENCRYPTED = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 _SET_PASSWORD = f"set {' or '.join(PASSWORD_ENVS)} to its passphrase"
 
-Ask = Callable[[str], bytes | None]  # a prompt -> what the user typed, or None: nobody can
+Ask = Callable[[str], Optional[bytes]]  # a prompt -> what the user typed, or None: nobody can
 
 
 @dataclass(frozen=True)

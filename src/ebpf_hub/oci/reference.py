@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
 from ebpf_hub.oci.digest import check_digest
 from ebpf_hub.oci.errors import InvalidReferenceError
@@ -81,7 +82,7 @@ class LayoutReference:
         return self.name + _suffix(self.tag, self.digest)
 
 
-Reference = RegistryReference | LayoutReference
+Reference = Union[RegistryReference, LayoutReference]
 
 
 def _suffix(tag: str | None, digest: str | None) -> str:

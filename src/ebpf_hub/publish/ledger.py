@@ -5,7 +5,8 @@ registry is the truth it is derived from: publish records what it pushed (merged
 atomically, so a failed run still records what it did push), and `from_registry` reads back
 whatever a ledger lacks, so a version pushed by a run whose ledger was lost is still pinned.
 The parameters come from the built object (the artifact config), so the index and the site
-can list them.
+can list them; a signed version's entry adds its signer and build origin
+(`ebpf_hub.publish.evidence`), read back only when the hub's public key verifies them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import write_atomic
@@ -29,6 +32,7 @@ from ebpf_hub.oci.manifest import ImageManifest
 from ebpf_hub.oci.reference import parse_reference
 from ebpf_hub.oci.store import Store, open_store, read_blob
 from ebpf_hub.parallel import MAX_WORKERS, run_concurrently
+from ebpf_hub.publish.evidence import read_evidence
 from ebpf_hub.publish.pipeline import Destination, Outcome
 
 Ledger = dict[str, dict[str, Published]]  # a mutable `Digests`
@@ -40,7 +44,9 @@ def record(path: Path, outcomes: Iterable[Outcome]) -> None:
     merged = _copy(load_digests(path))
     for outcome in outcomes:
         merged.setdefault(outcome.target.package.name, {})[outcome.target.version.version] = (
-            Published(outcome.digest, outcome.size, outcome.parameters)
+            Published(
+                outcome.digest, outcome.size, outcome.parameters, outcome.signer, outcome.origin
+            )
         )
     write_atomic(path, to_json_bytes(digests_json(merged)))
 
@@ -49,13 +55,15 @@ def from_registry(
     packages: Iterable[Package],
     destination: Destination,
     known: Digests,
+    public_key: ec.EllipticCurvePublicKey | None = None,
     *,
     jobs: int = MAX_WORKERS,
 ) -> Ledger:
     """`known` completed with every version of `packages` it lacks that `destination` holds.
 
     Two requests per missing version (its manifest by tag, then its config), one package per
-    thread; a version whose tag does not exist is not published and stays out.
+    thread; a version whose tag does not exist is not published and stays out. With the hub's
+    `public_key`, its signature and provenance too (a few more requests each).
     """
     ledger = _copy(known)
     lacking = {
@@ -64,7 +72,8 @@ def from_registry(
         ]
         for package in packages
     }
-    for name, found in read_per_package(destination, lacking, published_entry, jobs=jobs).items():
+    read = partial(published_entry, public_key=public_key)
+    for name, found in read_per_package(destination, lacking, read, jobs=jobs).items():
         ledger.setdefault(name, {}).update(found)
     return ledger
 
@@ -99,8 +108,15 @@ def read_per_package(
     return found
 
 
-def published_entry(store: Store, name: str, version: str) -> Published | None:
-    """The ledger entry of `name:version` as `store` holds it, or None if the tag is absent.
+def published_entry(
+    store: Store,
+    name: str,
+    version: str,
+    *,
+    public_key: ec.EllipticCurvePublicKey | None = None,
+) -> Published | None:
+    """The ledger entry of `name:version` as `store` holds it, or None if the tag is absent;
+    its signer and build origin only as far as they verify with `public_key`.
 
     The manifest is checked against the digest the registry announces, and it must be an eBPF
     Hub package whose config names this package and version: a tag holding anything else is
@@ -113,17 +129,23 @@ def published_entry(store: Store, name: str, version: str) -> Published | None:
         return None
     if not is_image_index(fetched.data):
         size, config = _package_manifest(store, fetched.data, where, name, version)
-        return Published(fetched.digest, len(fetched.data) + size, config.parameters)
-    # One manifest per architecture (`publish_platforms`): each must be the package, and the
-    # size is every byte published for the version, as publish records it.
-    total, parameters = len(fetched.data), None
-    for entry in ImageIndex.parse(fetched.data, where).manifests:
-        child = f"{where} ({entry.platform})"
-        data = store.get_manifest(entry.descriptor.digest).data
-        size, config = _package_manifest(store, data, child, name, version)
-        total += len(data) + size
-        parameters = config.parameters if parameters is None else parameters
-    return Published(fetched.digest, total, parameters or ())
+        total, parameters, first = len(fetched.data) + size, config.parameters, fetched.digest
+    else:
+        # One manifest per architecture (`publish_platforms`): each must be the package, the
+        # size is every byte published for the version, and the parameters and provenance
+        # are the first platform's, as publish records them.
+        total, parameters, first = len(fetched.data), (), ""
+        for entry in ImageIndex.parse(fetched.data, where).manifests:
+            child = f"{where} ({entry.platform})"
+            data = store.get_manifest(entry.descriptor.digest).data
+            size, config = _package_manifest(store, data, child, name, version)
+            total += len(data) + size
+            if not first:
+                parameters, first = config.parameters, entry.descriptor.digest
+    signer, origin = read_evidence(
+        store, name, version, fetched.digest, manifest=first, public_key=public_key
+    )
+    return Published(fetched.digest, total, parameters, signer, origin)
 
 
 def _package_manifest(

@@ -23,12 +23,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ebpf_hub.client.settings import PUBLIC_KEY_ENV
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import link_refused, open_regular, write_atomic
 from ebpf_hub.index.jsonindex import Digests, to_json_bytes
 from ebpf_hub.matrix.record import PREDICATE_TYPE, KernelOutcome, VersionMatrix
 from ebpf_hub.model.matrix import Matrices
+from ebpf_hub.oci.keyenv import PUBLIC_KEY_ENV
 from ebpf_hub.oci.store import Store
 from ebpf_hub.parallel import MAX_WORKERS
 from ebpf_hub.publish.ledger import read_per_package

@@ -58,7 +58,8 @@ def run_on_matrix(
                 objects = tuple(path for path in built.files if path.name.endswith(".bpf.o"))
                 arch = MATRIX_ARCH.get(built.config.build.arch, built.config.build.arch)
                 trigger = _trigger(root, target)
-                package = MatrixPackage(target.label, objects, trigger)
+                optional = built.config.choices.optional
+                package = MatrixPackage(target.label, objects, trigger, optional)
                 by_arch.setdefault(arch, []).append(package)
         for arch, packages in sorted(by_arch.items()):
             chosen = [kernel for kernel in kernels if kernel.arch == arch]

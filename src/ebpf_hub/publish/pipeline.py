@@ -18,13 +18,15 @@ from ebpf_hub.build.package import BuiltVersion
 from ebpf_hub.build.platforms import build_platforms
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.artifact import Parameter
-from ebpf_hub.oci.artifact import BuiltArtifact, build_artifact, push_artifact
+from ebpf_hub.model.index import BuildOrigin
+from ebpf_hub.oci.artifact import BuiltArtifact, PushResult, build_artifact, push_artifact
 from ebpf_hub.oci.imageindex import Platform, build_index, push_index
 from ebpf_hub.oci.manifest import OCI_MANIFEST, Descriptor
-from ebpf_hub.oci.provenance import attach_provenance
+from ebpf_hub.oci.provenance import Provenance, attach_provenance
 from ebpf_hub.oci.reference import parse_reference
 from ebpf_hub.oci.signing import Claims, attach_signature, sign
 from ebpf_hub.oci.store import Store, open_store
+from ebpf_hub.publish.evidence import origin_of, signer_of
 from ebpf_hub.publish.provenance import provenance_of
 from ebpf_hub.publish.select import Target
 
@@ -58,6 +60,8 @@ class Outcome:
     size: int
     pushed: bool
     parameters: tuple[Parameter, ...] = ()
+    signer: str | None = None  # the signing key's fingerprint (`publish.evidence`)
+    origin: BuildOrigin | None = None  # the first platform's provenance; None: unsigned
 
 
 def publish_one(
@@ -81,18 +85,12 @@ def publish_built(
     artifact = artifact_of(built)
     store = open_store(reference, insecure=destination.insecure, create=True)
     result = push_artifact(store, artifact, version.version)
+    provenance = None
     if key is not None:
         repository = destination.signed_repository(package.name)
-        _sign_and_attest(store, repository, artifact.digest, [(built, artifact)], key)
+        provenance = _sign_and_attest(store, repository, artifact.digest, [(built, artifact)], key)
     size = _artifact_size(artifact)
-    return Outcome(
-        Target(package, version),
-        str(reference),
-        result.digest,
-        size,
-        result.manifest_pushed,
-        built.config.parameters,
-    )
+    return _outcome(built, str(reference), result, size, key=key, provenance=provenance)
 
 
 def artifact_of(built: BuiltVersion) -> BuiltArtifact:
@@ -129,18 +127,36 @@ def publish_platforms(
     artifacts = [(Platform.of_arch(b.config.build.arch), artifact_of(b)) for b in builds]
     store = open_store(reference, insecure=destination.insecure, create=True)
     result = push_index(store, artifacts, version.version)
+    provenance = None
     if key is not None:
         repository = destination.signed_repository(package.name)
-        pairs = [(built, artifact) for built, (_, artifact) in zip(builds, artifacts, strict=True)]
-        _sign_and_attest(store, repository, result.digest, pairs, key)
+        pairs = [(built, artifact) for built, (_, artifact) in zip(builds, artifacts)]
+        provenance = _sign_and_attest(store, repository, result.digest, pairs, key)
     index_size = len(build_index(artifacts).to_bytes())
+    size = index_size + sum(_artifact_size(artifact) for _, artifact in artifacts)
+    return _outcome(builds[0], str(reference), result, size, key=key, provenance=provenance)
+
+
+def _outcome(
+    built: BuiltVersion,
+    reference: str,
+    result: PushResult,
+    size: int,
+    *,
+    key: ec.EllipticCurvePrivateKey | None,
+    provenance: Provenance | None,
+) -> Outcome:
+    """What the ledger records of one pushed version; `built`: its (first platform's) build,
+    `provenance`: the one attached to that build's manifest, if signed."""
     return Outcome(
-        Target(package, version),
-        str(reference),
+        Target(built.package, built.version),
+        reference,
         result.digest,
-        index_size + sum(_artifact_size(artifact) for _, artifact in artifacts),
+        size,
         result.manifest_pushed,
-        builds[0].config.parameters,
+        built.config.parameters,
+        signer_of(key.public_key()) if key is not None else None,
+        origin_of(provenance) if provenance is not None else None,
     )
 
 
@@ -150,17 +166,20 @@ def _sign_and_attest(
     digest: str,
     builds: Sequence[tuple[BuiltVersion, BuiltArtifact]],
     key: ec.EllipticCurvePrivateKey,
-) -> None:
+) -> Provenance:
     """Sign `digest` (what the JSON index pins: the single manifest, or the image index of
     `builds`) in both of cosign's forms, naming its package and version, and attach each
-    build's signed provenance to its own manifest (each step does nothing when already done)."""
+    build's signed provenance to its own manifest (each step does nothing when already done).
+    Returns the first build's provenance, which the ledger records."""
     first = builds[0][0]
     claims = Claims(first.package.name, first.version.version)
     sign(store, repository, digest, key, claims)
     attach_signature(store, digest, key, claims)
-    for built, artifact in builds:
+    provenances = [provenance_of(built) for built, _ in builds]
+    for provenance, (_, artifact) in zip(provenances, builds):
         subject = Descriptor(OCI_MANIFEST, artifact.digest, len(artifact.manifest))
-        attach_provenance(store, subject, provenance_of(built), key)
+        attach_provenance(store, subject, provenance, key)
+    return provenances[0]
 
 
 def publish_all(
@@ -172,7 +191,11 @@ def publish_all(
     jobs: int = 4,
     on_done: Callable[[Outcome | None, Target, HubError | None], None] | None = None,
 ) -> tuple[list[Outcome], list[tuple[Target, HubError]]]:
-    """Publish `targets` in parallel; every failure is collected, successes are kept."""
+    """Publish `targets` in parallel; every failure is collected, successes are kept.
+
+    The versions of one package go one after the other: they share blobs and often whole
+    per-platform manifests (a version that only adds a trigger script), and a registry
+    (distribution 2.8) answers two concurrent uploads of one manifest with DIGEST_INVALID."""
     outcomes: list[Outcome] = []
     failures: list[tuple[Target, HubError]] = []
 
@@ -188,8 +211,16 @@ def publish_all(
         if on_done:
             on_done(outcome, target, None)
 
+    by_package: dict[str, list[Target]] = {}
+    for target in targets:
+        by_package.setdefault(target.package.name, []).append(target)
+
+    def run_versions(versions: list[Target]) -> None:
+        for target in versions:
+            run(target)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(run, targets))
+        list(pool.map(run_versions, by_package.values()))
     outcomes.sort(key=lambda o: o.target.label)
     failures.sort(key=lambda f: f[0].label)
     return outcomes, failures

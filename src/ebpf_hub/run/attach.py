@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import logging
 import os
 import socket
 from collections.abc import Callable
@@ -23,8 +22,6 @@ from ebpf_hub.run.errors import AttachError, LoaderError
 from ebpf_hub.run.host import KPROBE_KINDS, NO_KPROBES, ensure_tracefs, has_kprobes
 from ebpf_hub.run.libbpf import check_int, check_ptr, describe_error
 from ebpf_hub.run.programs import ProgramInfo
-
-_log = logging.getLogger(__name__)
 
 UPROBE_KINDS = frozenset({"uprobe", "uretprobe", "uprobe.s", "uretprobe.s"})
 TRACEPOINT_KINDS = frozenset({"tracepoint", "tp"})
@@ -79,7 +76,9 @@ class ClsactFilter:
         opts = lib.BpfTcOpts(handle=self.handle, priority=self.priority)
         ret = lib.bpf_tc_detach(ctypes.byref(hook), ctypes.byref(opts))
         if ret < 0 and ret != -errno.ENODEV:  # ENODEV: the interface went away with it
-            _log.warning(
+            import logging  # only for this rare warning: not imported at start-up
+
+            logging.getLogger(__name__).warning(
                 "cannot remove TC filter on ifindex %d: %s", self.ifindex, describe_error(-ret)
             )
         if self.created_qdisc:

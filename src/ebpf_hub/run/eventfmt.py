@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from json.encoder import encode_basestring_ascii
@@ -31,8 +31,9 @@ EVENT_KEY: Final = "event"
 
 _INT_CODES: Final = {1: "b", 2: "h", 4: "i", 8: "q"}
 _FLOAT_CODES: Final = {4: "f", 8: "d"}
-# Natural column widths: a value usually fits, a longer one pushes its line out.
-_NUMBER_WIDTH: Final = {1: 4, 2: 6, 4: 7, 8: 20}
+# Column widths of the other kinds: a number or enum column holds its type's widest value
+# (number_width); a longer string or a list pushes its line out, and the cells after it
+# take the overflow back from their padding (format_row).
 _KIND_WIDTH: Final = {"bool": 5, "ipv4": 15, "ipv6": 22, "pointer": 18, "float": 10, "char": 4}
 _MAX_STRING_WIDTH: Final = 16
 # Arrays are spelled out item by item in a template: a huge one goes to the decoder instead.
@@ -70,6 +71,7 @@ class _Template:
         self.converters: list[tuple[int, Callable[[Any], str]]] = []
         self.items = 0
         self.end = 0
+        self.index_at: dict[int, int] = {}  # byte offset -> its item, for single values
 
     def take(self, offset: int, code: str, count: int = 1) -> int:
         if offset < self.end:
@@ -81,6 +83,8 @@ class _Template:
         self.codes.append(code)
         self.end = offset + struct.calcsize("<" + code)
         first, self.items = self.items, self.items + count
+        if count == 1:
+            self.index_at[offset] = first
         return first
 
     def number(self, offset: int, code: str) -> None:
@@ -146,23 +150,59 @@ class _Template:
         self.literal("]")
 
 
-def _compiled_json(layout: Layout) -> Callable[[bytes], str]:
-    """The fast JSON line of `layout`; raises _Unsupported for what it cannot express."""
+# A field shown formatted beside the raw event: its JSON key, byte offset, and its text as a
+# JSON string from its raw value.
+Extra = tuple[str, int, Callable[[Any], str]]
+
+
+def _compiled_json(layout: Layout, extras: Sequence[Extra] = ()) -> Callable[[bytes], str]:
+    """The fast JSON line of `layout`; raises _Unsupported for what it cannot express.
+    `extras` (top-level scalar fields) add `"formatted":{KEY:TEXT...}` read from the same
+    unpacked values, before their conversion to JSON."""
     plan = _Template()
     plan.literal(f'{{"{EVENT_KEY}":')
     plan.value(layout, 0)
+    slots = []
+    if extras:
+        plan.literal(',"formatted":{')
+        for number, (key, offset, text) in enumerate(extras):
+            if offset not in plan.index_at:
+                raise _Unsupported(f"no single value at byte {offset}")
+            plan.literal(("," if number else "") + json.dumps(key) + ":")
+            plan.parts.append("%s")
+            slots.append((plan.index_at[offset], text))
+        plan.literal("}")
     plan.literal("}\n")
     unpack = struct.Struct("<" + "".join(plan.codes)).unpack_from
     template = "".join(plan.parts)
     converters = tuple(plan.converters)
 
-    def line(record: bytes) -> str:
+    if not slots:
+
+        def line(record: bytes) -> str:
+            items = list(unpack(record))
+            for index, convert in converters:
+                items[index] = convert(items[index])
+            return template % tuple(items)
+
+        return line
+
+    def formatted_line(record: bytes) -> str:
         items = list(unpack(record))
+        texts = [text(items[index]) for index, text in slots]
         for index, convert in converters:
             items[index] = convert(items[index])
-        return template % tuple(items)
+        return template % (*items, *texts)
 
-    return line
+    return formatted_line
+
+
+def compiled_with_formats(layout: Layout, extras: Sequence[Extra]) -> Callable[[bytes], str] | None:
+    """The fast JSON line with `formatted` texts, or None when the template cannot say it."""
+    try:
+        return _compiled_json(layout, extras)
+    except (_Unsupported, struct.error):
+        return None
 
 
 def _decoded_json(decoder: Decoder) -> Callable[[bytes], str]:
@@ -196,13 +236,28 @@ def columns(
         yield from columns(field.layout, (*prefix, field.name) if field.name else prefix, default)
 
 
+def bounds(layout: Layout) -> tuple[int, int]:
+    """The smallest and the largest number an integer of `layout` holds."""
+    bits = 8 * max(layout.size, 1)
+    if layout.kind == "int" or (layout.kind == "enum" and layout.signed):
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def number_width(layout: Layout) -> int:
+    """The width of the widest number an integer of `layout` holds (`-2147483648` for an int,
+    `4294967295` for a __u32): a column that holds it stays aligned whatever the kernel
+    writes, and is decided before the first row, so the header of a stream is right."""
+    return max(len(str(bound)) for bound in bounds(layout))
+
+
 def _natural_width(layout: Layout) -> int:
     if layout.kind in ("int", "uint"):
-        return _NUMBER_WIDTH.get(layout.size, 20)
+        return number_width(layout)
     if layout.kind == "string":
         return min(layout.length - 1, _MAX_STRING_WIDTH)
-    if layout.kind == "enum":
-        return max((len(v.name) for v in layout.values), default=4)
+    if layout.kind == "enum":  # a value with no enumerator prints as its number
+        return max(number_width(layout), *(len(v.name) for v in layout.values))
     return _KIND_WIDTH.get(layout.kind, 0)
 
 
@@ -214,7 +269,7 @@ def cell(value: Any) -> str:
         return escape(value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list | dict):
+    if isinstance(value, (list, dict)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
 
@@ -228,28 +283,41 @@ def lookup(value: Any, path: tuple[str, ...]) -> Any:
 
 def format_row(cells: list[str], widths: list[int]) -> str:
     """Cells padded to their widths, two spaces apart; the last one is never padded."""
-    padded = [text.ljust(width) for text, width in zip(cells[:-1], widths, strict=False)]
-    return "  ".join([*padded, cells[-1]]).rstrip() + "\n"
+    return row_format(widths)(cells)
 
 
-class EventFormat:
-    """How the events of one type are printed: `json(record)` gives a JSON line
-    `{"event": {...}}`, `header` and `row(record)` aligned columns."""
+def row_format(widths: list[int]) -> Callable[[list[str]], str]:
+    """`format_row` for rows of `widths`, made once for a stream of them. A cell longer
+    than its width (a long file name) pushes the next ones right, and they take the
+    overflow back from their padding, so the columns after it line up again."""
+    padded_widths = widths[:-1]
+    fixed = sum(padded_widths) + 2 * len(padded_widths)  # where the last cell starts
 
-    def __init__(self, layout: Layout) -> None:
-        self.layout = layout
-        self._decode = Decoder(layout)
-        try:
-            self.json: Callable[[bytes], str] = _compiled_json(layout)
-        except (_Unsupported, struct.error):
-            self.json = _decoded_json(self._decode)
-        self.columns = list(columns(layout))
-        self._widths = [c.width for c in self.columns]
-        self.header = format_row([c.name.upper() for c in self.columns], self._widths)
+    def row(cells: list[str]) -> str:
+        last = cells[-1]
+        padded = [text.ljust(width) for text, width in zip(cells, padded_widths)]
+        padded.append(last)
+        line = "  ".join(padded)
+        if len(line) - len(last) != fixed:
+            line = _realigned(cells, widths)
+        return line.rstrip() + "\n"
 
-    def decode(self, record: bytes) -> Any:
-        return self._decode(record)
+    return row
 
-    def row(self, record: bytes) -> str:
-        value = self._decode(record)
-        return format_row([cell(lookup(value, c.path)) for c in self.columns], self._widths)
+
+def _realigned(cells: list[str], widths: list[int]) -> str:
+    """The row with each cell at its column when the cells before it leave room."""
+    line, end = "", 0
+    for text, width in zip(cells[:-1], widths):
+        end += width
+        line = (line + text).ljust(end) + "  "
+        end += 2
+    return line + cells[-1]
+
+
+def raw_json(layout: Layout, decoder: Decoder) -> Callable[[bytes], str]:
+    """The JSON line of `layout`: compiled when the template can say it, else decoded."""
+    try:
+        return _compiled_json(layout)
+    except (_Unsupported, struct.error):
+        return _decoded_json(decoder)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import subprocess
 from pathlib import Path
 
 from ebpf_hub.run.errors import LoaderError
@@ -129,6 +128,8 @@ def ensure_tracefs() -> None:
     hint = f"mount -t tracefs tracefs {TRACEFS}"
     if os.geteuid() != 0:
         raise LoaderError(f"tracepoints need tracefs at {TRACEFS}; as root run: {hint}")
+    import subprocess  # only where tracefs is not mounted: not at every run's start-up
+
     result = subprocess.run(
         ["mount", "-t", "tracefs", "tracefs", str(TRACEFS)],
         capture_output=True,

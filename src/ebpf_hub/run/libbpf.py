@@ -190,6 +190,7 @@ bpf_program__name = _fn("bpf_program__name", c_char_p, c_void_p)
 bpf_program__section_name = _fn("bpf_program__section_name", c_char_p, c_void_p)
 bpf_program__type = _fn("bpf_program__type", c_int, c_void_p)
 bpf_program__fd = _fn("bpf_program__fd", c_int, c_void_p)
+bpf_program__set_autoload = _fn("bpf_program__set_autoload", c_int, c_void_p, ctypes.c_bool)
 bpf_program__attach = _fn("bpf_program__attach", c_void_p, c_void_p)
 bpf_program__attach_uprobe_opts = _fn(
     "bpf_program__attach_uprobe_opts",
@@ -219,6 +220,7 @@ bpf_map__fd = _fn("bpf_map__fd", c_int, c_void_p)
 bpf_map__initial_value = _fn("bpf_map__initial_value", c_void_p, c_void_p, ctypes.POINTER(c_size_t))
 bpf_map_get_next_key = _fn("bpf_map_get_next_key", c_int, c_int, c_void_p, c_void_p)
 bpf_map_lookup_elem = _fn("bpf_map_lookup_elem", c_int, c_int, c_void_p, c_void_p)
+bpf_map_update_elem = _fn("bpf_map_update_elem", c_int, c_int, c_void_p, c_void_p, ctypes.c_uint64)
 
 btf__find_by_name_kind = _fn("btf__find_by_name_kind", c_int, c_void_p, c_char_p, c_uint)
 btf__type_by_id = _fn("btf__type_by_id", ctypes.POINTER(BtfType), c_void_p, c_uint)

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import logging
 import os
 import re
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Set
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Self
 
 from ebpf_hub.run import libbpf as lib
 from ebpf_hub.run.attach import (
@@ -31,7 +29,7 @@ from ebpf_hub.run.attach import (
 from ebpf_hub.run.errors import AttachError, LoaderError, LoadError
 from ebpf_hub.run.events import EventBuffer
 from ebpf_hub.run.host import lockdown_mode
-from ebpf_hub.run.libbpf import check_ptr, describe_error
+from ebpf_hub.run.libbpf import check_int, check_ptr, describe_error
 from ebpf_hub.run.maps import Map, MapInfo, map_info, text
 from ebpf_hub.run.programs import ProgramInfo, program_info
 from ebpf_hub.safetext import escape
@@ -41,7 +39,6 @@ __all__ = ["AttachError", "AttachTargets", "LoadError", "LoadedObject", "LoaderE
 _LOG_TAIL = 20
 _TRAMPOLINE_TYPES = frozenset({"tracing", "lsm", "ext"})
 
-_log = logging.getLogger(__name__)
 
 # --- libbpf's log: captured per thread while the loader calls libbpf, else logged ---
 
@@ -53,7 +50,10 @@ def _on_libbpf_message(level: int, message: str) -> None:
     if lines is None:
         # libbpf's lines start with "libbpf: " already; they quote names from the object
         # (sections, programs, maps), which its author chose: escaped like all foreign text.
-        _log.warning("%s", escape(message.rstrip(), keep="\n"))
+        # `logging` is imported here, as it is rarely needed: it costs every start-up ~4 ms.
+        import logging
+
+        logging.getLogger(__name__).warning("%s", escape(message.rstrip(), keep="\n"))
     else:
         lines.extend(line for line in message.splitlines() if line.strip())
 
@@ -196,9 +196,12 @@ class LoadedObject:
         path: str | os.PathLike[str],
         params: Mapping[str, bytes] | None = None,
         targets: AttachTargets | None = None,
-    ) -> Self:
+        skip: Set[str] = frozenset(),
+    ) -> LoadedObject:
         """Open the object, write `params` (already-encoded values of .rodata variables, by
-        name) and decide how each program attaches: missing targets fail here, before load."""
+        name) and decide how each program attaches: missing targets fail here, before load.
+        The programs named in `skip` (another mode's, optional ones whose hook is missing)
+        are neither loaded nor attached."""
         name = os.fspath(path)
         with _captured_log() as lines:
             ptr = lib.bpf_object__open_file(os.fsencode(name), None)
@@ -210,10 +213,12 @@ class LoadedObject:
         try:
             if params:
                 _set_params(ptr, params)
-            self._plans = [
-                (prog, plan_attach(program_info(prog), targets or AttachTargets()))
-                for prog in self._iter(lib.bpf_object__next_program)
-            ]
+            for prog in self._iter(lib.bpf_object__next_program):
+                info = program_info(prog)
+                if info.name in skip:
+                    check_int(lib.bpf_program__set_autoload(prog, False), "leaving a program out")
+                else:
+                    self._plans.append((prog, plan_attach(info, targets or AttachTargets())))
         except BaseException:
             self.close()
             raise
@@ -270,6 +275,22 @@ class LoadedObject:
                 raise
             self._attachments.extend(attached)
 
+    def fill_cgroup_array(self, name: str, directory: str) -> None:
+        """Put the cgroup `directory` at key 0 of the cgroup array map `name`, for the
+        programs' bpf_current_task_under_cgroup(); the map keeps its own reference."""
+        fd = self.map(name).fd
+        cgroup = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            key, value = ctypes.c_uint32(0), ctypes.c_uint32(cgroup)
+            ret = lib.bpf_map_update_elem(fd, ctypes.byref(key), ctypes.byref(value), 0)
+        finally:
+            os.close(cgroup)
+        if ret < 0:
+            raise LoaderError(
+                f"cannot put cgroup {directory} in map {name!r}: {describe_error(-ret)} "
+                "(is it a directory of the cgroup v2 hierarchy?)"
+            )
+
     def map(self, name: str) -> Map:
         """A loaded map by name, to read keys and values."""
         return Map(self._map_ptr(name))
@@ -302,7 +323,7 @@ class LoadedObject:
             lib.bpf_object__close(self._obj)
             self._obj = None
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> LoadedObject:
         return self
 
     def __exit__(

@@ -7,6 +7,7 @@ import errno
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Union
 
 from ebpf_hub.run import libbpf as lib
 from ebpf_hub.run.errors import LoaderError
@@ -31,7 +32,7 @@ class MapInfo:
         return self.type in _PER_CPU_MAPS
 
 
-MapValue = bytes | list[bytes]
+MapValue = Union[bytes, list[bytes]]
 """A map value: bytes, or for a per-CPU map one bytes value per possible CPU."""
 
 

@@ -20,10 +20,12 @@ What each output map becomes (the site's Install page lists the metric names):
 - `counter`: a counter per numeric value field (`_total`).
 - `table`: a gauge per numeric value field: a table's fields may go down as well as up.
 
-Labels come from the key's fields. Map keys are the kernel's data and whoever runs the traced
-processes chooses them (a command name, a file name), so a label value is escaped as the CLI
-escapes what it prints (ebpf_hub.safetext) and cut at `LABEL_LIMIT` characters; keys that
-read the same after that are added up, so a scrape never holds one series twice.
+Labels come from the key's fields, as `run` prints them: a declared format's text
+(`key="openat"`, not 257), a `hidden` field no label. Map keys are the kernel's data and
+whoever runs the traced processes chooses them (a command name, a file name), so a label
+value is escaped as the CLI escapes what it prints (ebpf_hub.safetext) and cut at
+`LABEL_LIMIT` characters; keys that read the same after that are added up, so a scrape never
+holds one series twice.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ from prometheus_client.registry import Collector
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.metrics import EVENTS, EVENTS_LOST, NO_UNIT, metric_name
-from ebpf_hub.run.eventfmt import Column, EventFormat, cell, lookup
+from ebpf_hub.run.eventfmt import Column, cell, lookup
 from ebpf_hub.run.events import EventBuffer
+from ebpf_hub.run.formatted import EventFormat
 from ebpf_hub.run.maps import Map
 from ebpf_hub.run.mapview import Entry, OutputMap
 from ebpf_hub.run.target import object_stem
@@ -119,7 +122,8 @@ def map_families(package: str, view: OutputMap, entries: Sequence[Entry]) -> lis
     columns = view.key_columns
     names = label_names(columns)
     rows = [
-        (tuple(label_value(lookup(key, c.path)) for c in columns), value) for key, value in entries
+        (tuple(clip(text, LABEL_LIMIT) for text in view.key_texts(key)), value)
+        for key, value in entries
     ]
     help_text = escape(spec.title)  # the package author's words
     slots_of = view.slots
@@ -146,7 +150,7 @@ def _add_up(rows: Iterable[tuple[tuple[str, ...], Any]]) -> dict[tuple[str, ...]
     """The numbers per label set, those of keys that read the same added up."""
     sums: dict[tuple[str, ...], float] = {}
     for labels, number in rows:
-        if isinstance(number, int | float):  # bool too: 0 or 1
+        if isinstance(number, (int, float)):  # bool too: 0 or 1
             sums[labels] = sums.get(labels, 0) + number
     return sums
 
@@ -157,7 +161,7 @@ def _histogram(
     merged: dict[tuple[str, ...], list[int]] = {}
     for labels, slots in rows:
         before = merged.get(labels, [0] * len(slots))
-        merged[labels] = [a + b for a, b in zip(before, slots, strict=True)]
+        merged[labels] = [a + b for a, b in zip(before, slots)]
     metric = HistogramMetricFamily(name, help_text, labels=names)
     for labels, slots in merged.items():
         metric.add_metric(list(labels), cumulative_buckets(slots), sum_value=None)
@@ -236,10 +240,10 @@ class Exporter(Collector):
     ) -> None:
         """Serve `maps` from now on, and the counts of `buffers`: those of the `objects`
         that have an event format, in their order."""
-        with_events = [(p, f) for p, f in zip(objects, formats, strict=True) if f is not None]
+        with_events = [(p, f) for p, f in zip(objects, formats) if f is not None]
         sources = [
             EventSource(object_stem(path.name), form.layout.type, buffer)
-            for (path, form), buffer in zip(with_events, buffers, strict=True)
+            for (path, form), buffer in zip(with_events, buffers)
         ]
         with self._lock:
             self._maps, self._events = maps, sources

@@ -10,7 +10,9 @@ After `--`, dashes in a name stand for underscores, a boolean given alone is tru
 `--no-NAME` makes it false. A value must fit the C type: integers in range (decimal or
 0x/0o/0b), booleans as true/false/yes/no/on/off/1/0, enums by enumerator name or number,
 char arrays as text that leaves room for the final NUL, ipv4_addr_t/ipv6_addr_t as
-addresses.
+addresses. A parameter the package declares (`ebpf_hub.model.paramdecl`) takes the declared
+form instead: signal names, a comma list of them for a signal set, `10ms` for a duration, a
+comma list for an array, enum names from `values:` (`ebpf_hub.model.paramvalues` converts).
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 
 from ebpf_hub.bpfobj.layout import Layout
-from ebpf_hub.bpfobj.params import Parameter
+from ebpf_hub.bpfobj.params import Parameter, type_name, unfit
+from ebpf_hub.model import paramvalues
+from ebpf_hub.model.paramdecl import ParameterDecl
 from ebpf_hub.run.errors import ParamError
 from ebpf_hub.safetext import clip, quote
 
 Assignment = tuple[str, str]
+Declared = Mapping[str, ParameterDecl]
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y"})
 _FALSE = frozenset({"0", "false", "no", "off", "n"})
@@ -47,8 +52,16 @@ def parse_param_options(options: Sequence[str]) -> list[Assignment]:
     return assignments
 
 
-def parse_extra_args(args: Sequence[str], known: Mapping[str, Parameter]) -> list[Assignment]:
-    """The words after `--`: `--name value`, `--name=value`, `--flag`, `--no-flag`."""
+def parse_extra_args(
+    args: Sequence[str], known: Mapping[str, Parameter], declared: Declared | None = None
+) -> list[Assignment]:
+    """The words after `--`: `--name value`, `--name=value`, `--flag`, `--no-flag`; a flag
+    is a parameter whose C type is bool or that is declared `type: bool`."""
+
+    def is_bool(name: str) -> bool:
+        decl = (declared or {}).get(name)
+        return _is_bool(known.get(name)) if decl is None else decl.type == "bool"
+
     assignments = []
     words = list(args)
     while words:
@@ -61,9 +74,9 @@ def parse_extra_args(args: Sequence[str], known: Mapping[str, Parameter]) -> lis
         name = normalize(name)
         if sep:
             assignments.append((name, value))
-        elif _is_bool(known.get(name)) and (not words or words[0].startswith("--")):
+        elif is_bool(name) and (not words or words[0].startswith("--")):
             assignments.append((name, "true"))
-        elif name.startswith("no_") and _is_bool(known.get(name[3:])):
+        elif name.startswith("no_") and is_bool(name[3:]):
             assignments.append((name[3:], "false"))
         elif not words:
             raise ParamError(f"{quote(word)} needs a value after it")
@@ -83,27 +96,23 @@ def describe(param: Parameter) -> str:
     return f"{param.name} ({type_name(param.type)}, default {shown})"
 
 
-def type_name(layout: Layout) -> str:
-    """The C type without the `const volatile` every parameter carries."""
-    words = [w for w in layout.type.split() if w not in ("const", "volatile")]
-    return " ".join(words)
-
-
 def encode_parameters(
-    assignments: Sequence[Assignment], objects: Sequence[Sequence[Parameter]]
+    assignments: Sequence[Assignment],
+    objects: Sequence[Sequence[Parameter]],
+    declared: Declared | None = None,
 ) -> list[dict[str, bytes]]:
     """For each object, the encoded value of each assigned parameter it declares.
 
     A name is set in every object that declares it; a name no object declares is an error
-    that lists the parameters there are.
+    that lists the parameters there are. `declared`: the package's typed declarations.
     """
     encoded: list[dict[str, bytes]] = [{} for _ in objects]
     for name, value in assignments:
         found = False
-        for values, params in zip(encoded, objects, strict=True):
+        for values, params in zip(encoded, objects):
             for param in params:
                 if param.name == name:
-                    values[name] = encode_value(param, value)
+                    values[name] = encode_value(param, value, (declared or {}).get(name))
                     found = True
         if not found:
             raise ParamError(_unknown(name, [p for params in objects for p in params]))
@@ -117,9 +126,23 @@ def _unknown(name: str, params: Sequence[Parameter]) -> str:
     return f"unknown parameter {quote(name)}; the parameters are: {listed}"
 
 
-def encode_value(param: Parameter, text: str) -> bytes:
-    """`text` as the bytes of `param`'s C type, or a ParamError saying what fits."""
+def encode_value(param: Parameter, text: str, decl: ParameterDecl | None = None) -> bytes:
+    """`text` as the bytes of `param`'s C type, or a ParamError saying what fits; `decl`,
+    the package's declaration of it, says what the text means."""
     layout = param.type
+    if decl is not None and decl.type in _TYPED:
+        needs = unfit(decl.type, layout, values=decl.values is not None, items=decl.items)
+        if needs is not None:
+            raise ParamError(
+                f"parameter {param.name} is declared {decl.type}, which needs {needs}, but the "
+                f"object's is a {type_name(layout)}: correct the package's parameters: entry"
+            )
+        try:
+            return _TYPED[decl.type](decl, layout, text.strip())
+        except ValueError as exc:
+            raise ParamError(
+                f"parameter {param.name} ({_declared_type(decl, layout)}): {exc}"
+            ) from None
     encoder = _ENCODERS.get(layout.kind)
     if encoder is None:
         raise ParamError(
@@ -220,4 +243,68 @@ _ENCODERS: dict[str, Callable[[Layout, str], bytes]] = {
     "ipv4": _encode_address(socket.AF_INET),
     "ipv6": _encode_address(socket.AF_INET6),
     "float": _encode_float,
+}
+
+
+def _declared_type(decl: ParameterDecl, layout: Layout) -> str:
+    """`duration in us`, `signal-set`, `list of signal`: a declared type as messages show it;
+    an int or a string by its C type (`pid_t`, `char[16]`), which says its range or size."""
+    if decl.type in ("int", "string"):
+        return type_name(layout)
+    if decl.type == "duration":
+        return f"duration in {decl.unit}"
+    return f"list of {decl.items or 'int'}" if decl.type == "list" else decl.type
+
+
+def _encode_signal(_decl: ParameterDecl, layout: Layout, text: str) -> bytes:
+    return _int_bytes(layout, paramvalues.parse_signal(text), layout.kind == "int")
+
+
+def _encode_signal_set(decl: ParameterDecl, layout: Layout, text: str) -> bytes:
+    mask = paramvalues.parse_signal_set(text, decl.bit or "signal", 8 * layout.size)
+    return mask.to_bytes(layout.size, "little")  # a bit pattern, whatever the C signedness
+
+
+def _encode_duration(decl: ParameterDecl, layout: Layout, text: str) -> bytes:
+    return _int_bytes(
+        layout, paramvalues.parse_duration(text, decl.unit or "ns"), layout.kind == "int"
+    )
+
+
+def _encode_named(decl: ParameterDecl, layout: Layout, text: str) -> bytes:
+    if decl.values is None:
+        return _encode_enum(layout, text)
+    value = paramvalues.parse_named(text, decl.values)
+    return _int_bytes(layout, value % (1 << 8 * layout.size), False)
+
+
+def _encode_list(decl: ParameterDecl, layout: Layout, text: str) -> bytes:
+    element = layout.element
+    assert element is not None  # noqa: S101 - `unfit` checked it is an array
+    words = [w.strip() for w in text.split(",")] if text.strip() else []
+    if len(words) > layout.length:
+        raise ValueError(f"{len(words)} values given; accepted: at most {layout.length}")
+    item = ParameterDecl(decl.name, decl.description, decl.items or "int")
+    encode = _TYPED[item.type]
+    encoded = b"".join(encode(item, element, word) for word in words)
+    return encoded.ljust(layout.size, b"\0")
+
+
+def _by_layout(_decl: ParameterDecl, layout: Layout, text: str) -> bytes:
+    return _ENCODERS[layout.kind](layout, text)  # `unfit` checked it is one of them
+
+
+def _encode_declared_bool(_decl: ParameterDecl, layout: Layout, text: str) -> bytes:
+    return _encode_bool(layout, text)
+
+
+_TYPED: dict[str, Callable[[ParameterDecl, Layout, str], bytes]] = {
+    "int": _by_layout,
+    "string": _by_layout,
+    "bool": _encode_declared_bool,
+    "enum": _encode_named,
+    "signal": _encode_signal,
+    "signal-set": _encode_signal_set,
+    "duration": _encode_duration,
+    "list": _encode_list,
 }

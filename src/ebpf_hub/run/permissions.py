@@ -8,7 +8,7 @@ config must not hide a call or a hook. The metadata only marks what it fails to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from ebpf_hub.bpfobj.capabilities import actions, capabilities
 from ebpf_hub.bpfobj.inspect import ObjectInfo
@@ -32,10 +32,14 @@ def hook(program: ObjectProgram, targets: AttachTargets) -> str:
 
 
 def describe(
-    permissions: Permissions | None, objects: Sequence[ObjectInfo], targets: AttachTargets
+    permissions: Permissions | None,
+    objects: Sequence[ObjectInfo],
+    targets: AttachTargets,
+    skipped: Set[str] = frozenset(),
 ) -> list[str]:
-    """One line per thing the package will do (`permissions`: what it declares, if known)."""
-    programs = [program for info in objects for program in info.programs]
+    """One line per thing the package will do (`permissions`: what it declares, if known),
+    the programs it leaves out (`skipped`: another mode's, a missing hook's) aside."""
+    programs = [p for info in objects for p in info.programs if p.name not in skipped]
     found = capabilities(objects)
     lines = [f"attach {program.name} to {hook(program, targets)}" for program in programs]
     if (permissions is not None and permissions.reads_user_memory) or found.reads_user_memory:

@@ -12,7 +12,7 @@ other facts, and a missing libbpf as one more line, on a host without it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -74,14 +74,17 @@ def require(checks: Sequence[Check], label: str) -> None:
 # --- one package ---
 
 
-def package_checks(requires: Requires | None, objects: Sequence[ObjectInfo]) -> list[Check]:
-    """Every check a package's requirements and programs call for.
+def package_checks(
+    requires: Requires | None, objects: Sequence[ObjectInfo], skipped: Set[str] = frozenset()
+) -> list[Check]:
+    """Every check a package's requirements and the programs it loads (all but `skipped`:
+    another mode's, optional ones whose hook is missing) call for.
 
     No `requires` is an object without metadata: it may run on any supported architecture
     and kernel, and needs BTF as a CO-RE object does (the schema's default).
     """
     declared = requires or Requires(kernel=None)
-    programs = [program for info in objects for program in info.programs]
+    programs = [p for info in objects for p in info.programs if p.name not in skipped]
     privileges = privileges_check(needed_capabilities(declared.capabilities or (), programs))
     checks = [
         arch_check(declared.architectures if requires is not None else None),

@@ -27,18 +27,22 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ebpf_hub.bpfobj.inspect import ObjectInfo, inspect_object
 from ebpf_hub.client.console import silence
 from ebpf_hub.errors import HubError
+from ebpf_hub.formats.plan import event_plan
+from ebpf_hub.model.package import Output
 from ebpf_hub.run import permissions, preflight
 from ebpf_hub.run.attach import AttachTargets
-from ebpf_hub.run.eventfmt import EventFormat
 from ebpf_hub.run.events import EventBuffer
+from ebpf_hub.run.filters import FilterPlan, FilterValues, plan_filters, refuse_overlap
+from ebpf_hub.run.formatted import EventFormat
 from ebpf_hub.run.loader import LoadedObject
 from ebpf_hub.run.maps import EVENT_MAPS, Map
-from ebpf_hub.run.mapview import OutputMap, OutputSpec
 from ebpf_hub.run.params import encode_parameters, parse_extra_args, parse_param_options
+from ebpf_hub.run.selection import Selection, select_programs
 from ebpf_hub.run.target import RunTarget
 from ebpf_hub.safetext import escape
 
 if TYPE_CHECKING:
+    from ebpf_hub.run.mapview import OutputMap
     from ebpf_hub.run.metrics import Exporter
 
 EVENTS_MAP = "events"  # the convention of ebpf_hub.h
@@ -67,7 +71,11 @@ class RunOptions:
     params: Sequence[str] = ()  # --param NAME=VALUE
     extra: Sequence[str] = ()  # the words after --
     targets: AttachTargets = field(default_factory=AttachTargets)
+    mode: str | None = None  # --mode NAME: one of the package's modes (else its default)
+    filters: FilterValues = field(default_factory=FilterValues)  # --pid, --comm, --cgroup...
     metrics: str | None = None  # --metrics ADDR:PORT
+    timestamp: bool = False  # --timestamp: a TIME column
+    raw: bool = False  # --raw: the declared formats ignored
 
 
 @dataclass
@@ -78,42 +86,62 @@ class _Prepared:
     params: list[dict[str, bytes]]
     formats: list[EventFormat | None]  # per object: how its events print, if it has any
     outputs: list[tuple[int, OutputMap]]  # (object index, map)
+    selection: Selection  # the mode, and the programs left out
+    filters: FilterPlan  # what --pid, --cgroup... set
 
 
 def prepare(target: RunTarget, options: RunOptions) -> _Prepared:
     """Read the objects and check parameters and outputs: errors here load nothing."""
     objects = [inspect_object(path) for path in target.objects]
+    choices = target.declared.choices
+    selection = select_programs(target.label, choices, objects, options.mode)
+    cgroup_attach = any(
+        (p.kind or "").startswith("cgroup") and p.name not in selection.skipped
+        for info in objects
+        for p in info.programs
+    )
+    plan = plan_filters(target.label, choices, options.filters, cgroup_attach)
     known = {p.name: p for info in objects for p in info.parameters}
+    param_decls = {d.name: d for d in target.declared.parameters}
     assignments = [
         *parse_param_options(options.params),
-        *parse_extra_args(options.extra, known),
+        *parse_extra_args(options.extra, known, param_decls),
     ]
-    params = encode_parameters(assignments, [info.parameters for info in objects])
-    formats = [_event_format(info) for info in objects]
+    refuse_overlap(plan, assignments)
+    assignments += plan.assignments
+    params = encode_parameters(assignments, [info.parameters for info in objects], param_decls)
+    formats = [_event_format(info, target, options) for info in objects]
     outputs = []
     for entry in target.declared.output.output_maps:
-        spec = OutputSpec.from_config(entry)
+        # Map views are imported by a package that has output maps: most print events only.
+        from ebpf_hub.run.mapview import OutputMap, OutputSpec
+
+        spec = OutputSpec.from_config(entry, raw=options.raw)
         found = [(i, m) for i, info in enumerate(objects) for m in info.maps if m.name == spec.map]
         if not found:
             raise HubError(f"output map {spec.map!r} is not in the package's objects")
         index, declared = found[0]
-        outputs.append((index, OutputMap(spec, declared, objects[index].btf)))
-    return _Prepared(objects, params, formats, outputs)
+        outputs.append((index, OutputMap(spec, declared, objects[index].btf, target.label)))
+    return _Prepared(objects, params, formats, outputs, selection, plan)
 
 
-def _event_format(info: ObjectInfo) -> EventFormat | None:
+def _event_format(info: ObjectInfo, target: RunTarget, options: RunOptions) -> EventFormat | None:
     events = next((m for m in info.maps if m.name == EVENTS_MAP), None)
     if info.event is None or events is None or events.type not in EVENT_MAPS:
         return None
-    return EventFormat(info.event)
+    output = Output() if options.raw else target.declared.output
+    return EventFormat(info.event, event_plan(output, info.event, target.label), options.timestamp)
 
 
 def run(target: RunTarget, options: RunOptions, ask: Ask | None, out: TextIO, err: TextIO) -> int:
     """Run `target` until --duration, Ctrl-C or SIGTERM. `ask` puts a yes/no question to
     the user (None: nobody can answer)."""
     prepared = prepare(target, options)
-    checks = preflight.package_checks(target.declared.requires, prepared.objects)
+    skipped = prepared.selection.skipped
+    checks = preflight.package_checks(target.declared.requires, prepared.objects, skipped)
     preflight.require(checks, target.label)
+    for note in prepared.selection.notes:
+        _tell(err, f"ebpf-hub: {target.label}: {note}")
     _consent(target, prepared, options, ask, err)
     with _stop_signals(), ExitStack() as stack:
         exporter = _serve_metrics(target.label, options.metrics, stack, err)
@@ -124,9 +152,8 @@ def run(target: RunTarget, options: RunOptions, ask: Ask | None, out: TextIO, er
         if exporter is not None:
             exporter.publish(maps, target.objects, prepared.formats, buffers)
             stack.callback(exporter.withdraw)  # unwinds first: no scrape reads a closed map
-        programs = _count(sum(len(info.programs) for info in prepared.objects), "program")
         until = f"for {options.duration:g} s" if options.duration else "until Ctrl-C"
-        _tell(err, f"ebpf-hub: {target.label}: attached {programs}; tracing {until}")
+        _tell(err, f"ebpf-hub: {target.label}: {_attached(prepared)}; tracing {until}")
         started = time.monotonic()
         _trace(buffers, maps, printer, options)
         elapsed = time.monotonic() - started
@@ -159,6 +186,22 @@ def _tell(err: TextIO, message: str) -> None:
     print(escape(message), file=err)
 
 
+def _attached(prepared: _Prepared) -> str:
+    """`attached 3 programs`, and with modes which mode and programs: what the events
+    come from (a ring buffer record does not say which program wrote it)."""
+    selection = prepared.selection
+    names = [
+        p.name
+        for info in prepared.objects
+        for p in info.programs
+        if p.name not in selection.skipped
+    ]
+    attached = f"attached {_count(len(names), 'program')}"
+    if selection.mode is None:
+        return attached
+    return f"mode {selection.mode.name}: {attached} ({', '.join(names)})"
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
@@ -167,7 +210,12 @@ def _consent(
     target: RunTarget, prepared: _Prepared, options: RunOptions, ask: Ask | None, err: TextIO
 ) -> None:
     summary = target.declared.summary
-    lines = permissions.describe(target.declared.permissions, prepared.objects, options.targets)
+    lines = permissions.describe(
+        target.declared.permissions,
+        prepared.objects,
+        options.targets,
+        prepared.selection.skipped,
+    )
     _tell(err, f"{target.label}" + (f": {summary}" if summary else ""))
     _tell(err, "It will:")
     for line in lines:
@@ -187,11 +235,15 @@ def _load(
 ) -> list[LoadedObject]:
     """Open every object (attach plans fail here), then load all, then attach all."""
     loaded = [
-        stack.enter_context(LoadedObject.open(path, params, targets))
-        for path, params in zip(target.objects, prepared.params, strict=True)
+        stack.enter_context(LoadedObject.open(path, params, targets, prepared.selection.skipped))
+        for path, params in zip(target.objects, prepared.params)
     ]
-    for obj in loaded:
+    for obj, info in zip(loaded, prepared.objects):
         obj.load()
+        plan = prepared.filters
+        for name in plan.cgroup_maps:
+            if plan.cgroup is not None and any(m.name == name for m in info.maps):
+                obj.fill_cgroup_array(name, plan.cgroup)
     for obj in loaded:
         obj.attach_all()
     return loaded
@@ -231,7 +283,7 @@ def _open_events(
     prepared: _Prepared, loaded: list[LoadedObject], printer: _Printer, json: bool
 ) -> list[EventBuffer]:
     buffers = []
-    for form, obj in zip(prepared.formats, loaded, strict=True):
+    for form, obj in zip(prepared.formats, loaded):
         if form is None:
             continue
         if not json:

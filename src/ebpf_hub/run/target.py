@@ -16,7 +16,6 @@ as with container images.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.index.config import HUB_CONFIG_PATH, PACKAGES_DIR
-from ebpf_hub.index.document import DocumentError, load_document
 from ebpf_hub.model.artifact import ArtifactConfig
+from ebpf_hub.model.modes import Choices
 from ebpf_hub.model.package import Output, Package, Permissions
+from ebpf_hub.model.paramdecl import ParameterDecl
 from ebpf_hub.model.requires import Requires
 
 if TYPE_CHECKING:
@@ -47,6 +46,8 @@ class Declarations:
     requires: Requires | None = None
     permissions: Permissions | None = None
     output: Output = field(default_factory=Output)
+    parameters: tuple[ParameterDecl, ...] = ()  # what the parameters mean (`-p KILL,TERM`)
+    choices: Choices = field(default_factory=Choices)  # modes, optional programs, filters
 
     @classmethod
     def of(cls, described: ArtifactConfig | Package) -> Declarations:
@@ -55,6 +56,8 @@ class Declarations:
             described.requires,
             described.permissions,
             described.output or Output(),
+            described.parameter_decls,
+            described.choices,
         )
 
 
@@ -82,10 +85,11 @@ def open_target(
     ignore_matrix: bool = False,
 ) -> Iterator[RunTarget]:
     """The target `spec` names; a compiled source directory lives as long as the block.
-    `settings` is called only for a package name (a path needs no hub), which is refused on
-    a kernel where the hub's matrix saw it fail unless `ignore_matrix`."""
+    `settings` is called only to install a package name (a path or an installed package
+    needs no hub); a name is refused on a kernel where the hub's matrix saw it fail unless
+    `ignore_matrix`."""
     if not is_path(spec):
-        yield installed_target(spec, settings(), allow_unsigned, ignore_matrix)
+        yield installed_target(spec, settings, allow_unsigned, ignore_matrix)
         return
     path = Path(spec)
     if path.is_file():
@@ -95,6 +99,8 @@ def open_target(
     elif objects := tuple(sorted(path.glob("*.bpf.o"))):
         yield RunTarget(str(path), _metadata(path, path.resolve().name), objects)
     elif sorted(path.glob("*.bpf.c")):
+        import tempfile  # only a source directory needs one
+
         with tempfile.TemporaryDirectory(prefix="ebpf-hub-run-") as out:
             config = _metadata(path, path.resolve().name)
             yield RunTarget(str(path), config, _compile(path, Path(out)))
@@ -114,6 +120,10 @@ def _metadata(directory: Path, name: str) -> Declarations:
     config_file = directory / ARTIFACT_CONFIG_FILE
     if config_file.is_file():
         return Declarations.of(_read_config(config_file))
+    # The YAML reader is imported only here: an installed package starts without it.
+    from ebpf_hub.index.config import HUB_CONFIG_PATH, PACKAGES_DIR
+    from ebpf_hub.index.document import DocumentError, load_document
+
     name = name.partition("@")[0]
     for root in directory.resolve().parents:
         metadata = root / PACKAGES_DIR / f"{name}.yaml"
@@ -153,14 +163,20 @@ def _compile(source: Path, out: Path) -> tuple[Path, ...]:
 
 
 def installed_target(
-    spec: str, settings: Settings, allow_unsigned: bool, ignore_matrix: bool = False
+    spec: str, settings: Callable[[], Settings], allow_unsigned: bool, ignore_matrix: bool = False
 ) -> RunTarget:
     """NAME[@VERSION] from the local install, pulled and verified first if needed, and
-    allowed by the policy now (it may have changed since the install)."""
-    from ebpf_hub.client.install import ensure_installed
+    allowed by the policy now (it may have changed since the install). The settings and the
+    network stack (HTTP, OCI, signatures) are loaded only to install: a warm run reads the
+    record alone."""
+    from ebpf_hub.client.installed import installed_matching
     from ebpf_hub.client.policy import Candidate, enforce
 
-    installed = ensure_installed(settings, spec, allow_unsigned, ignore_matrix)
+    installed = installed_matching(spec, ignore_matrix)
+    if installed is None:
+        from ebpf_hub.client.install import ensure_installed
+
+        installed = ensure_installed(settings(), spec, allow_unsigned, ignore_matrix)
     enforce(Candidate.installed(installed), installed.objects)
     label = f"{installed.name}@{installed.version}"
     return RunTarget(label, Declarations.of(installed.config), tuple(installed.objects))

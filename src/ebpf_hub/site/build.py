@@ -60,6 +60,7 @@ def build_site(
         registry=registry or config.registry,
         counts=count_packages(packages, config.categories),
         command_line=command_line,
+        index_signed=sign_index is not None,
     )
     ledger = digests or {}
     (config.root / STAGING_DIR).mkdir(parents=True, exist_ok=True)
@@ -78,7 +79,10 @@ def build_site(
             pages=pages,
             extra={"hub_recent": recent_names(data.packages)},
         )
-        write_index(build_index(data.packages, data.registry, ledger, matrices), built)
+        files = build_index(
+            data.packages, data.registry, ledger, matrices, index_signed=data.index_signed
+        )
+        write_index(files, built)
         write_names(data.packages, built)
         if sign_index is not None:
             sign_index(built / API_DIR, out / API_DIR / TUF_DIR)

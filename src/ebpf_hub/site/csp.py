@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from functools import lru_cache
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
@@ -24,6 +25,8 @@ PLUGIN_NAME = "ebpf-hub/csp"
 # The theme's inline scripts carry no attributes; its configuration is a JSON data block,
 # which browsers never run and the policy does not govern.
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+# Characters of a page's content searched for in the page; the rest is compared, not searched.
+_PROBE = 64
 _POLICY = (
     "default-src 'self'",
     "script-src 'self' {hashes}",
@@ -41,13 +44,28 @@ class ContentSecurityPolicyPlugin(BasePlugin[NoOptions]):  # type: ignore[no-unt
     """Puts the policy, with the hashes of the theme's inline scripts, first in each page."""
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        theme = output.replace(page.content, "", 1) if page.content else output
+        theme = _without(output, page.content) if page.content else output
         hashes = " ".join(sorted({_hash(script) for script in _INLINE_SCRIPT.findall(theme)}))
         policy = "; ".join(_POLICY).format(hashes=hashes)
         meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
         return output.replace("<head>", f"<head>{meta}", 1)
 
 
+def _without(output: str, content: str) -> str:
+    """`output` less the first occurrence of `content` (as `str.replace(content, "", 1)`).
+
+    Searching for the whole content (tens of KiB) in the page cost more than the rest of the
+    plugin together, at 10,000 pages a second: a short probe finds the candidates, and
+    `startswith` (a memory compare) confirms one."""
+    probe = content[:_PROBE]
+    at = output.find(probe)
+    while at >= 0 and not output.startswith(content, at):
+        at = output.find(probe, at + 1)
+    return output if at < 0 else output[:at] + output[at + len(content) :]
+
+
+@lru_cache(maxsize=64)
 def _hash(script: str) -> str:
+    """The policy source of one inline script; the theme's are the same on every page."""
     digest = hashlib.sha256(script.encode("utf-8")).digest()
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
 from ebpf_hub.errors import HubError
 from ebpf_hub.model.index import Published
+from ebpf_hub.model.matrix import KernelVerdict, Verdict
 from ebpf_hub.model.package import Maintainer, Package
 
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -47,7 +48,7 @@ class BuildDate:
                     f"{SOURCE_DATE_EPOCH}={epoch!r} is not a count of seconds since 1970",
                     hint="set it to an integer (git log -1 --format=%ct) or unset it",
                 )
-            moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
+            moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
             return cls(moment.date(), SOURCE_DATE_EPOCH)
         dates = [day for p in packages for v in p.versions if (day := _day(v.created))]
         return cls(max(dates, default=datetime.date(1970, 1, 1)), "the newest release in the hub")
@@ -70,6 +71,7 @@ class PackageFacts:
     architectures: tuple[str, ...]
     capabilities: tuple[str, ...]
     kernel: str | None
+    tested: tuple[str, ...]  # kernels (ARCH/NAME) the latest version passed the matrix on
     hooks: tuple[str, ...]
     modifies: bool  # attaches to a hook, or calls a helper or kfunc, that changes the system
     categories: tuple[str, ...]
@@ -79,7 +81,14 @@ class PackageFacts:
     source_path: str | None
 
     @classmethod
-    def of(cls, package: Package, published: PublishedVersions, built: BuildDate) -> PackageFacts:
+    def of(
+        cls,
+        package: Package,
+        published: PublishedVersions,
+        built: BuildDate,
+        matrix: Mapping[str, tuple[KernelVerdict, ...]] | None = None,
+    ) -> PackageFacts:
+        """The facts of `package`; `matrix`: its kernel verdicts by version, if tested."""
         latest = package.latest
         newest = package.versions[-1]
         entry = published.get(latest.version) if latest else None
@@ -97,6 +106,11 @@ class PackageFacts:
             architectures=package.requires.architectures,
             capabilities=package.requires.capabilities or (),
             kernel=package.requires.kernel,
+            tested=tuple(
+                v.label
+                for v in (matrix or {}).get(latest.version if latest else "", ())
+                if v.status is Verdict.PASS
+            ),
             hooks=permissions.attach,
             modifies=bool(declared_hooks(permissions) or declared_dangers(permissions)),
             categories=package.categories,

@@ -27,6 +27,7 @@ def facts_sidebar(facts: PackageFacts) -> str:
         ("Size", escape(size_phrase(facts.size)) if facts.size is not None else "not published"),
         ("License", escape(facts.license)),
         ("Kernel", f"{escape(facts.kernel)} or newer" if facts.kernel else "any"),
+        ("Tested on", escape(", ".join(facts.tested)) or "not tested on the kernel matrix"),
         ("Architectures", escape(", ".join(facts.architectures))),
         ("Hooks", ", ".join(html_code(h) for h in facts.hooks)),
         ("Effect", escape(facts.effect)),

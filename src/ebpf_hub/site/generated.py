@@ -38,6 +38,7 @@ class SiteData:
     registry: str
     counts: Mapping[str, int]
     command_line: argparse.ArgumentParser
+    index_signed: bool = False  # api/v1 will be signed with TUF (`site build --tuf-roots`)
 
 
 Block = Callable[[SiteData, str, list[str]], str]

@@ -35,6 +35,7 @@ FACETS: Sequence[Facet] = (
     Facet("category", "Category", lambda f: f.categories),
     Facet("hook", "Hook type", lambda f: f.hooks),
     Facet("effect", "Effect", lambda f: (f.effect,)),
+    Facet("tested", "Tested kernels", lambda f: f.tested),
     Facet("arch", "Architecture", lambda f: f.architectures),
     Facet("license", "License", lambda f: (f.license,)),
 )
@@ -45,7 +46,7 @@ def listing_page(facts: Sequence[PackageFacts]) -> GeneratedPage:
     meta = {
         "title": "All packages",
         "description": "Every package of the hub, with a filter by category, hook type, effect, "
-        "kernel, architecture and license.",
+        "tested and minimum kernel, architecture and license.",
         "hide": ["navigation", "toc"],
     }
     count = len(facts)
@@ -78,7 +79,8 @@ def _form(rows: Sequence[PackageFacts]) -> str:
         f'<select id="hub-filter-kernel" name="kernel"><option value="">any</option>{options}'
         "</select></div>"
         '<details class="hub-facets"><summary>Narrow down by category, hook type, effect, '
-        f'architecture, license</summary><div class="hub-facets__groups">{groups}</div></details>'
+        "tested kernels, architecture, license</summary>"
+        f'<div class="hub-facets__groups">{groups}</div></details>'
         f'<p class="hub-filter__status" role="status">{len(rows)} of {len(rows)} packages</p>'
         "</form>"
     )
@@ -86,6 +88,8 @@ def _form(rows: Sequence[PackageFacts]) -> str:
 
 def _facet(facet: Facet, rows: Sequence[PackageFacts]) -> str:
     counts = Counter(value for f in rows for value in set(facet.values(f)))
+    if not counts:  # no package has a value (no kernel matrix ran): nothing to narrow by
+        return ""
     boxes = "".join(
         f'<label><input type="checkbox" name="{facet.key}" value="{escape(value)}"> '
         f'{escape(value)} <span class="hub-muted">({counts[value]})</span></label>'

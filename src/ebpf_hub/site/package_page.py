@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
+from ebpf_hub.index.trust import VersionTrust, version_trust
+from ebpf_hub.model.artifact import Parameter
 from ebpf_hub.model.index import Published
 from ebpf_hub.model.matrix import KernelVerdict
 from ebpf_hub.model.metrics import package_metrics
@@ -44,6 +46,12 @@ from ebpf_hub.site.matrixview import ANCHOR as MATRIX_ANCHOR
 from ebpf_hub.site.matrixview import TITLE as MATRIX_TITLE
 from ebpf_hub.site.matrixview import matrix_section
 from ebpf_hub.site.pages import Block, GeneratedPage, marker
+from ebpf_hub.site.related import ANCHOR as RELATED_ANCHOR
+from ebpf_hub.site.related import TITLE as RELATED_TITLE
+from ebpf_hub.site.related import related_section
+from ebpf_hub.site.trustpanel import ANCHOR as TRUST_ANCHOR
+from ebpf_hub.site.trustpanel import TITLE as TRUST_TITLE
+from ebpf_hub.site.trustpanel import signature_state, trust_section
 
 # Hooks that attach to a network interface, so `run` needs to be told which one.
 _INTERFACE_HOOKS = frozenset({"xdp", "tc"})
@@ -71,9 +79,12 @@ def package_page(
     facts: PackageFacts,
     *,
     matrix: Mapping[str, tuple[KernelVerdict, ...]] | None = None,
+    related: Sequence[PackageFacts] = (),
+    index_signed: bool = False,
 ) -> GeneratedPage:
     """The page of `package`; `readme` is its source README.md when the hub has it; `matrix`
-    the kernel matrix's verdicts by version (`ebpf_hub.site.matrixview`)."""
+    the kernel matrix's verdicts by version (`ebpf_hub.site.matrixview`); `related` the
+    packages to suggest (`ebpf_hub.site.related`); `index_signed`: api/v1 is signed with TUF."""
     meta = {
         "title": package.name,
         # Material puts the description into a <meta> tag unescaped: it must be HTML already.
@@ -85,7 +96,19 @@ def package_page(
     markdown = f"# {package.name}\n\n## About\n\n" + package.description.strip() + "\n"
     parameters = _parameters(package, published)
     kernels = matrix_section(package, matrix or {})
-    sections: list[tuple[str, str]] = [("versions", "Versions")]
+    trusts = [
+        version_trust(
+            package,
+            v,
+            registry,
+            published.get(v.version),
+            (matrix or {}).get(v.version),
+            index_signed=index_signed,
+        )
+        for v in reversed(package.versions)
+    ]
+    suggested = related_section(related)
+    sections: list[tuple[str, str]] = [("versions", "Versions"), (TRUST_ANCHOR, TRUST_TITLE)]
     sections += [(MATRIX_ANCHOR, MATRIX_TITLE)] if kernels else []
     sections += [("programs", "Programs")]
     sections += [("permissions", "Permissions")]
@@ -95,9 +118,11 @@ def package_page(
     sections += [("output", "Output")] if output else []
     metrics = _metrics(package)
     sections += [("metrics", "Metrics")] if metrics else []
+    sections += [(RELATED_ANCHOR, RELATED_TITLE)] if suggested else []
     details = "".join(
         [
-            _versions(package, published),
+            _versions(package, published, trusts),
+            trust_section(trusts, package.source.path),
             kernels,
             _programs(package),
             _permissions(package),
@@ -105,19 +130,22 @@ def package_page(
             _requirements(package.requires),
             output,
             metrics,
+            suggested,
         ]
     )
     install = _install(package, registry, published)
+    # Search indexes the short form; the sidebar then takes its place (`Block.replaces`).
+    searched = facts_for_search(facts)
     head = (
         Block(
             f'<p class="hub-summary">{cell(package.summary)}</p>\n<div class="hub-package">'
             + '<div class="hub-package__side">'
-            + facts_for_search(facts)
+            + searched
             + f'{_CONTENTS}</div><div class="hub-package__main">\n',
             _ABOUT,
             indexed=True,
         ),
-        Block(facts_sidebar(facts), facts_for_search(facts), indexed=False, replaces=True),
+        Block(facts_sidebar(facts), searched, indexed=False, replaces=True),
         Block(install + "\n\n", _ABOUT, indexed=False, headings=_install_heading(install)),
     )
     if readme is None:
@@ -202,48 +230,67 @@ def _digest_cell(entry: Published | None) -> str:
     )
 
 
-def _status_cell(version: Version, latest: Version | None) -> str:
+@dataclass(frozen=True)
+class VersionRow:
+    """What one row of the versions table is made from."""
+
+    version: Version
+    entry: Published | None  # its ledger entry, None until published
+    latest: Version | None  # the package's latest version
+    trust: VersionTrust
+    architectures: tuple[str, ...]  # the package file's: every version shares its `requires`
+
+
+def _status_cell(row: VersionRow) -> str:
+    version = row.version
     if version.yanked is not None:
         return f'<span class="hub-chip hub-chip--yanked">yanked</span> {escape(version.yanked)}'
-    if version is latest:
+    if version is row.latest:
         return '<span class="hub-chip hub-chip--latest">latest</span>'
     return ""
 
 
+def _size_cell(row: VersionRow) -> str:
+    if row.entry is None:
+        return '<span class="hub-muted">—</span>'
+    return f'<span class="hub-nowrap">{escape(size_phrase(row.entry.size))}</span>'
+
+
 @dataclass(frozen=True)
 class VersionColumn:
-    """A column of the versions table: its header and its cell (HTML) for a version and the
-    version's ledger entry (None until published)."""
+    """A column of the versions table: its header and its cell (HTML) for a row."""
 
     header: str
-    cell: Callable[[Version, Published | None, Version | None], str]
+    cell: Callable[[VersionRow], str]
 
 
-def _size_cell(version: Version, entry: Published | None, latest: Version | None) -> str:
-    return escape(size_phrase(entry.size)) if entry else '<span class="hub-muted">—</span>'
-
-
-#: The versions table, left to right; the trust and kernel-matrix work adds its columns here.
+#: The versions table, left to right.
 VERSION_COLUMNS: Sequence[VersionColumn] = (
-    VersionColumn("Version", lambda v, e, latest: escape(v.version)),
+    VersionColumn("Version", lambda row: escape(row.version.version)),
     VersionColumn(
-        "Released", lambda v, e, latest: f'<span class="hub-nowrap">{escape(v.created)}</span>'
+        "Released", lambda row: f'<span class="hub-nowrap">{escape(row.version.created)}</span>'
     ),
     VersionColumn("Size", _size_cell),
-    VersionColumn("Digest", lambda v, e, latest: _digest_cell(e)),
-    VersionColumn("Status", lambda v, e, latest: _status_cell(v, latest)),
-    VersionColumn("Changes", lambda v, e, latest: escape(v.changes)),
+    VersionColumn("Architectures", lambda row: escape(", ".join(row.architectures))),
+    VersionColumn("Signature", lambda row: signature_state(row.trust)),
+    VersionColumn("Digest", lambda row: _digest_cell(row.entry)),
+    VersionColumn("Status", _status_cell),
+    VersionColumn("Changes", lambda row: escape(row.version.changes)),
 )
 
 
-def _versions(package: Package, published: PublishedVersions) -> str:
+def _versions(
+    package: Package, published: PublishedVersions, trusts: Sequence[VersionTrust]
+) -> str:
+    """The table, newest first; `trusts` in the same order."""
     latest = package.latest
     rows = [
-        tuple(column.cell(v, published.get(v.version), latest) for column in VERSION_COLUMNS)
-        for v in reversed(package.versions)
+        VersionRow(v, published.get(v.version), latest, trust, package.requires.architectures)
+        for v, trust in zip(reversed(package.versions), trusts)
     ]
     header = tuple(column.header for column in VERSION_COLUMNS)
-    return html_heading("versions", "Versions") + html_table(header, rows)
+    cells = [tuple(column.cell(row) for column in VERSION_COLUMNS) for row in rows]
+    return html_heading("versions", "Versions") + html_table(header, cells)
 
 
 def _programs(package: Package) -> str:
@@ -300,17 +347,34 @@ def _parameters(package: Package, published: PublishedVersions) -> str:
     entry = published.get(latest.version) if latest else None
     if entry is None or not entry.parameters:
         return ""
+    described = any(p.description for p in entry.parameters)
     rows = [
-        (html_code(p.name), html_code(p.type), html_code(json.dumps(p.default)))
+        (html_code(p.name), _parameter_type(p), _parameter_default(p))
+        + ((escape(p.description or ""),) if described else ())
         for p in entry.parameters
     ]
-    header = ("Name", "Type", "Default")
+    header = ("Name", "Type", "Default") + (("Description",) if described else ())
     usage = html_code(f"ebpf-hub run {package.name} --param NAME=VALUE")
     return (
         html_heading("parameters", "Parameters")
         + f"<p>Set with {usage}.</p>"
         + html_table(header, rows)
     )
+
+
+def _parameter_type(parameter: Parameter) -> str:
+    """The declared type (with its unit) when the package declares one, else the C type."""
+    if parameter.kind is None:
+        return html_code(parameter.type)
+    unit = f" ({escape(parameter.unit)})" if parameter.unit else ""
+    return html_code(parameter.kind) + unit
+
+
+def _parameter_default(parameter: Parameter) -> str:
+    """The default as `run --param` takes it when declared (`10ms`), else its JSON value."""
+    if parameter.default_text is not None:
+        return html_code(parameter.default_text)
+    return html_code(json.dumps(parameter.default))
 
 
 def _requirements(requires: Requires) -> str:

@@ -46,6 +46,7 @@ _AROUND_MARKERS = re.compile(f"({_MARKER.pattern})")
 # The directive of Material's tags listings, as unguessable as the markers: the tags plugin acts
 # on it wherever it is in a page's Markdown, so a contributor could put one on a package page.
 LISTING_DIRECTIVE = f"hub-listing:{_TOKEN}"
+_ID_ATTRIBUTE = re.compile(r'id="([^"]*)"')
 
 
 def marker(name: str) -> str:
@@ -181,7 +182,11 @@ def _put_contents(content: str, toc: TableOfContents, page: GeneratedPage, befor
         (3, child.id, escape(unescape(child.title))) for link in top for child in link.children
     ]
     entries += [(2, anchor, escape(title)) for b in page.blocks for anchor, title in b.headings]
-    entries.sort(key=lambda entry: content.find(f'id="{entry[1]}"'))
+    # Where each id first appears, in one pass over the page (a search per entry cost more).
+    found: dict[str, int] = {}
+    for match in _ID_ATTRIBUTE.finditer(content):
+        found.setdefault(match[1], match.start())
+    entries.sort(key=lambda entry: found.get(entry[1], -1))
     items = "".join(
         f'<li class="hub-toc__level-{level}"><a href="#{escape(anchor)}">{title}</a></li>'
         for level, anchor, title in entries

@@ -45,6 +45,8 @@ GENERATED_ANCHORS: Final = frozenset(
         "facts",
         "matrix",
         "metrics",
+        "trust",
+        "related",
     }
 )
 _CLASS: Final = re.compile(r"(?!md-|hub-)[A-Za-z][A-Za-z0-9_-]*")

@@ -21,6 +21,7 @@ from ebpf_hub.site.generated import MARKER, SiteData, expand
 from ebpf_hub.site.listing import LISTING_PATH, listing_page
 from ebpf_hub.site.package_page import package_page, page_path
 from ebpf_hub.site.pages import GeneratedPage
+from ebpf_hub.site.related import related
 
 DOCS_DIR = Path("site")
 #: The repository's threat model, published as the site's Security page: one text, two places.
@@ -53,18 +54,22 @@ def stage_docs(
         for category, description in data.config.categories.items()
     }
     built = BuildDate.of(data.packages)
-    facts = []
-    for package in data.packages:
-        published = digests.get(package.name, {})
-        known = PackageFacts.of(package, published, built)
-        facts.append(known)
+    tested = matrices or {}
+    facts = [
+        PackageFacts.of(p, digests.get(p.name, {}), built, tested.get(p.name))
+        for p in data.packages
+    ]
+    suggested = related(facts)
+    for package, known in zip(data.packages, facts):
         pages[page_path(package.name)] = package_page(
             package,
             data.registry,
-            published,
+            digests.get(package.name, {}),
             _readme(data, package),
             known,
-            matrix=(matrices or {}).get(package.name),
+            matrix=tested.get(package.name),
+            related=suggested[package.name],
+            index_signed=data.index_signed,
         )
     pages[LISTING_PATH] = listing_page(facts)
     taken = sorted(written.intersection(pages))

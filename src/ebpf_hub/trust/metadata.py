@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,7 +35,7 @@ S = TypeVar("S", Root, Timestamp, Snapshot, Targets)  # what Metadata[...] accep
 
 def now() -> datetime:
     """The current time in UTC, to the second as TUF writes it."""
-    return datetime.now(UTC).replace(microsecond=0)
+    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 def expires(start: datetime, lifetime: timedelta) -> datetime:

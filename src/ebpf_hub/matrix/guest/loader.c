@@ -10,7 +10,9 @@
  *
  * An object with a `trigger` beside it (its package's trigger script) is then loaded whole,
  * every program attached, and the trigger run: the "(trigger)" result says whether output
- * arrived (records in the `events` ring buffer or perf buffer, else an entry in a map).
+ * arrived (records in the `events` ring buffer or perf buffer, else an entry in a map). The
+ * programs named in an `optional` file beside it (one a line) whose hook this kernel lacks
+ * are left out of that run, as `ebpf-hub run` leaves them out; the result names them.
  *
  *   loader OBJECT...   (files not ending in .o, such as a trigger, are passed over)
  */
@@ -110,8 +112,50 @@ static long long now_usec(void)
 	return now.tv_sec * 1000000LL + now.tv_nsec / 1000;
 }
 
+/* A list of program names: the ones an object has, its optional ones, or those whose hook
+ * this kernel lacks. */
+struct names {
+	char **name;
+	size_t count;
+};
+
+static void add_name(struct names *names, const char *name)
+{
+	names->name = realloc(names->name, (names->count + 1) * sizeof(*names->name));
+	if (!names->name || !(names->name[names->count++] = strdup(name)))
+		exit(3);
+}
+
+static int has_name(const struct names *names, const char *name)
+{
+	for (size_t i = 0; i < names->count; i++)
+		if (strcmp(names->name[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void put_names(struct out *o, const struct names *names)
+{
+	put_str(o, "[");
+	for (size_t i = 0; i < names->count; i++) {
+		if (i)
+			put_str(o, ", ");
+		put_json(o, names->name[i]);
+	}
+	put_str(o, "]");
+}
+
+static void free_names(struct names *names)
+{
+	while (names->count)
+		free(names->name[--names->count]);
+	free(names->name);
+	names->name = NULL;
+}
+
+/* One result; `left_out` (a trigger run's) names the optional programs it did without. */
 static void report(const char *object, const char *program, const char *section,
-		   const char *phase, int err)
+		   const char *phase, int err, const struct names *left_out)
 {
 	struct out o = {0};
 	char number[64];
@@ -126,6 +170,10 @@ static void report(const char *object, const char *program, const char *section,
 	snprintf(number, sizeof(number), ", \"errno\": %d, \"usec\": %lld", err < 0 ? -err : err,
 		 now_usec() - started_usec);
 	put_str(&o, number);
+	if (left_out) {
+		put_str(&o, ", \"left_out\": ");
+		put_names(&o, left_out);
+	}
 	put_str(&o, ", \"log\": ");
 	log_text[log_len] = '\0';
 	put_json(&o, log_text);
@@ -173,7 +221,21 @@ static int attach(struct bpf_program *prog)
 	return 0;
 }
 
-static void try_program(const char *path, const char *name)
+/* Whether a failure says that the program's hook is not in this kernel (the host's judge
+ * reads the same signs): a tracepoint or function missing at attach, or a BTF type or
+ * symbol missing at load. */
+static int hook_missing(const char *phase, int err)
+{
+	if (strcmp(phase, "attach") == 0)
+		return err == -ENOENT;
+	log_text[log_len] = '\0';
+	return strcmp(phase, "load") == 0 && (strstr(log_text, "failed to find kernel BTF type ID") ||
+					      strstr(log_text, "failed to find BTF for extern"));
+}
+
+/* Load and attach the program `name` of `path` alone and report it; returns whether it
+ * failed because its hook is missing here. */
+static int try_program(const char *path, const char *name)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	struct bpf_program *prog, *chosen = NULL;
@@ -181,8 +243,8 @@ static void try_program(const char *path, const char *name)
 	int err;
 
 	if (!obj) {
-		report(path, name, "", "open", -errno);
-		return;
+		report(path, name, "", "open", -errno, NULL);
+		return 0;
 	}
 	bpf_object__for_each_program(prog, obj) {
 		int mine = strcmp(bpf_program__name(prog), name) == 0;
@@ -195,40 +257,41 @@ static void try_program(const char *path, const char *name)
 		phase = "attach";
 		err = attach(chosen);
 	}
-	report(path, name, bpf_program__section_name(chosen), err ? phase : "done", err);
+	int missing = err && hook_missing(phase, err);
+	report(path, name, bpf_program__section_name(chosen), err ? phase : "done", err, NULL);
 	bpf_object__close(obj);
+	return missing;
 }
 
-static void try_object(const char *path)
+/* Each program of `path` alone; the names of those whose hook is missing go to `missing`. */
+static void try_object(const char *path, struct names *missing)
 {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	char **names = NULL;
-	size_t count = 0;
+	struct names all = {0};
 
 	log_len = 0;
 	started_usec = now_usec();
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj) {
-		report(path, "", "", "open", -errno);
+		report(path, "", "", "open", -errno, NULL);
 		return;
 	}
-	bpf_object__for_each_program(prog, obj) {
-		names = realloc(names, (count + 1) * sizeof(*names));
-		if (!names || !(names[count++] = strdup(bpf_program__name(prog))))
-			exit(3);
-	}
+	bpf_object__for_each_program(prog, obj)
+		add_name(&all, bpf_program__name(prog));
 	bpf_object__close(obj);
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < all.count; i++) {
 		log_len = 0;
 		started_usec = now_usec();
-		try_program(path, names[i]);
-		free(names[i]);
+		if (try_program(path, all.name[i]))
+			add_name(missing, all.name[i]);
 	}
-	free(names);
+	free_names(&all);
 }
 
 #define TRIGGER_PROGRAM "(trigger)"
+#define TRIGGER_FILE "trigger"   /* beside the objects: the package's trigger script */
+#define OPTIONAL_FILE "optional" /* beside the objects: its optional programs, one a line */
 #define MAX_LINKS 64
 
 static int count_record(void *ctx, void *data, size_t size)
@@ -297,14 +360,18 @@ static int run_trigger(const char *trigger)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
-/* Load `path` whole, attach every program, run `trigger`, and report whether output came. */
-static void try_trigger(const char *path, const char *trigger)
+/* Load `path` whole, attach its programs, run `trigger`, and report whether output came.
+ * An optional program whose hook is missing here (`skip`) is left out, as `ebpf-hub run`
+ * leaves it out with a note; any other program that does not attach ends the run: its own
+ * result says why. */
+static void try_trigger(const char *path, const char *trigger, const struct names *skip)
 {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
 	struct bpf_link *links[MAX_LINKS];
 	struct ring_buffer *ring = NULL;
 	struct perf_buffer *perf = NULL;
+	struct names left_out = {0};
 	size_t linked = 0;
 	long records = 0;
 	int err;
@@ -314,11 +381,19 @@ static void try_trigger(const char *path, const char *trigger)
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj)
 		return; /* the per-program results said why */
+	bpf_object__for_each_program(prog, obj) {
+		if (has_name(skip, bpf_program__name(prog))) {
+			bpf_program__set_autoload(prog, 0);
+			add_name(&left_out, bpf_program__name(prog));
+		}
+	}
 	if (bpf_object__load(obj))
 		goto out;
 	bpf_object__for_each_program(prog, obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
 		if (linked == MAX_LINKS || !(links[linked] = bpf_program__attach(prog)))
-			goto out; /* not every program attaches here: its own result says why */
+			goto out;
 		linked++;
 	}
 	struct bpf_map *events = bpf_object__find_map_by_name(obj, "events");
@@ -335,20 +410,21 @@ static void try_trigger(const char *path, const char *trigger)
 		else
 			break;
 	}
+	const char *phase = "no-output";
 	if (err == TRIGGER_CANNOT_RUN)
-		report(path, TRIGGER_PROGRAM, trigger, "cannot-trigger", 0);
+		phase = "cannot-trigger", err = 0;
 	else if (err)
-		report(path, TRIGGER_PROGRAM, trigger, "trigger", err);
+		phase = "trigger";
 	else if (records || maps_hold_entries(obj))
-		report(path, TRIGGER_PROGRAM, trigger, "output", 0);
-	else
-		report(path, TRIGGER_PROGRAM, trigger, "no-output", 0);
+		phase = "output";
+	report(path, TRIGGER_PROGRAM, trigger, phase, err, &left_out);
 out:
 	ring_buffer__free(ring);
 	perf_buffer__free(perf);
 	while (linked)
 		bpf_link__destroy(links[--linked]);
 	bpf_object__close(obj);
+	free_names(&left_out);
 }
 
 static int is_object(const char *path)
@@ -357,15 +433,41 @@ static int is_object(const char *path)
 	return n > 2 && strcmp(path + n - 2, ".o") == 0;
 }
 
+/* The names listed one per line in `path` (none when there is no such file). */
+static void read_names(const char *path, struct names *names)
+{
+	char line[256];
+	FILE *file = fopen(path, "r");
+	if (!file)
+		return;
+	while (fgets(line, sizeof(line), file)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0])
+			add_name(names, line);
+	}
+	fclose(file);
+}
+
+/* Each program of the object alone; then, with a `trigger` beside it, the whole object with
+ * the trigger, leaving out the programs listed in `optional` beside it whose hook is missing. */
 static void try_with_trigger(const char *path)
 {
-	char trigger[4096];
+	char trigger[4096], listed[4096];
+	struct names missing = {0}, optional = {0}, skip = {0};
 	const char *slash = strrchr(path, '/');
 	int dir = slash ? (int)(slash - path) : 0;
-	try_object(path);
-	snprintf(trigger, sizeof(trigger), "%.*s/trigger", dir, path);
+	try_object(path, &missing);
+	snprintf(trigger, sizeof(trigger), "%.*s/" TRIGGER_FILE, dir, path);
+	snprintf(listed, sizeof(listed), "%.*s/" OPTIONAL_FILE, dir, path);
+	read_names(listed, &optional);
+	for (size_t i = 0; i < missing.count; i++)
+		if (has_name(&optional, missing.name[i]))
+			add_name(&skip, missing.name[i]);
 	if (access(trigger, R_OK) == 0)
-		try_trigger(path, trigger);
+		try_trigger(path, trigger, &skip);
+	free_names(&missing);
+	free_names(&optional);
+	free_names(&skip);
 }
 
 int main(int argc, char **argv)
