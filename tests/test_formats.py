@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from hubrepo import REPO
-from test_run import EBPF_HUB, Runner
+from test_run import EBPF_HUB, Runner, built_dir, own_pid_run
 
 pytestmark = [
     pytest.mark.root,
@@ -36,18 +36,7 @@ OPENAT = {"x86_64": 257, "aarch64": 56}[platform.machine()]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """fmtprobe as `ebpf-hub build DIR` leaves it: objects and config.json."""
-    out = tmp_path_factory.mktemp("fmtprobe") / "out"
-    subprocess.run(
-        [EBPF_HUB, "build", str(PROBE), "--out", str(out)], check=True, capture_output=True
-    )
-    return out
-
-
-def _traced(built: Path, *options: str) -> Runner:
-    """The probe run on this test process, which then opens a missing file until the
-    runner prints its events."""
-    args = [f"{built}/", "--yes", "--param", f"target_pid={os.getpid()}", *options]
-    return Runner(args, {k: v for k, v in os.environ.items() if not k.startswith("EBPF_HUB_")})
+    return built_dir(PROBE, tmp_path_factory.mktemp("fmtprobe") / "out")
 
 
 def _open_missing_until(run: Runner, seen: str) -> None:
@@ -60,7 +49,7 @@ def _open_missing_until(run: Runner, seen: str) -> None:
 
 
 def test_columns_show_every_format_in_the_declared_order(built: Path) -> None:
-    with _traced(built, "--timestamp") as run:
+    with own_pid_run(built, "--timestamp") as run:
         _open_missing_until(run, "ENOENT")
         run.stop()
     header = run.out[0].split()
@@ -96,7 +85,7 @@ def _seconds_of_day(text: str) -> float:
 
 
 def test_json_keeps_the_raw_event_and_adds_the_formatted_text(built: Path) -> None:
-    with _traced(built, "--json", "-T") as run:
+    with own_pid_run(built, "--json", "-T") as run:
         _open_missing_until(run, '"ENOENT"')
         run.stop()
     records = [r for r in run.records() if r.get("event", {}).get("ret") == -2]
@@ -133,7 +122,7 @@ def test_json_keeps_the_raw_event_and_adds_the_formatted_text(built: Path) -> No
 
 
 def test_raw_prints_the_numbers_the_kernel_wrote(built: Path) -> None:
-    with _traced(built, "--raw") as run:
+    with own_pid_run(built, "--raw") as run:
         _open_missing_until(run, " -2 ")
         run.stop()
     assert run.out[0].split()[:3] == ["PID", "RET", "ID"]  # struct order: no columns:

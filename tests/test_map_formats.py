@@ -22,7 +22,7 @@ import pytest
 from ebpf_hub.formats.sets import enum_set, host_arch
 from hubrepo import REPO
 from test_metrics import get, metrics_url
-from test_run import EBPF_HUB, Runner
+from test_run import EBPF_HUB, built_dir, own_pid_run
 
 pytestmark = [
     pytest.mark.root,
@@ -38,18 +38,7 @@ ENOENT_U32 = 2**32 - 2  # -ENOENT in the key's __u32
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """mapprobe as `ebpf-hub build DIR` leaves it: its object and config.json."""
-    out = tmp_path_factory.mktemp("built") / "mapprobe"
-    subprocess.run(
-        [EBPF_HUB, "build", str(PROBE), "--out", str(out)], check=True, capture_output=True
-    )
-    return out
-
-
-def _counted(built: Path, *options: str) -> Runner:
-    """The probe run on this process, which then fails one open and makes another; the
-    runner prints its maps when stopped."""
-    args = [f"{built}/", "--yes", "--param", f"target_pid={os.getpid()}", *options]
-    return Runner(args, {k: v for k, v in os.environ.items() if not k.startswith("EBPF_HUB_")})
+    return built_dir(PROBE, tmp_path_factory.mktemp("built") / "mapprobe")
 
 
 def _open_missing_and_devnull() -> None:
@@ -59,7 +48,7 @@ def _open_missing_and_devnull() -> None:
 
 
 def test_map_keys_print_as_names_in_tables_histograms_and_metrics(built: Path) -> None:
-    with _counted(built, "--metrics", "127.0.0.1:0") as run:
+    with own_pid_run(built, "--metrics", "127.0.0.1:0") as run:
         _open_missing_and_devnull()
         exposition = get(metrics_url(run)).decode()
         run.stop()
@@ -80,7 +69,7 @@ def test_map_keys_print_as_names_in_tables_histograms_and_metrics(built: Path) -
 
 
 def test_json_keeps_raw_keys_and_values_and_adds_the_formatted_text(built: Path) -> None:
-    with _counted(built, "--json") as run:
+    with own_pid_run(built, "--json") as run:
         _open_missing_and_devnull()
         run.stop()
     [syscalls] = run.maps("syscalls")
@@ -101,7 +90,7 @@ def test_json_keeps_raw_keys_and_values_and_adds_the_formatted_text(built: Path)
 
 
 def test_raw_prints_map_keys_as_the_kernel_wrote_them(built: Path) -> None:
-    with _counted(built, "--raw") as run:
+    with own_pid_run(built, "--raw") as run:
         _open_missing_and_devnull()
         run.stop()
     text = "".join(run.out)

@@ -35,6 +35,7 @@ from ebpf_hub.run.params import encode_value
 from ebpf_hub.schemas import first_error, load_schema
 from hubrepo import REPO, make_hub, write_package
 from kernelstate import assert_gone, held_prog_ids, links_of
+from test_run import published_env
 
 EBPF_HUB = str(Path(sys.executable).with_name("ebpf-hub"))
 DATA = REPO / "tests" / "data" / "params"
@@ -49,19 +50,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = make_hub(work / "hub")
     shutil.copytree(DATA / "sigmask", root / "sources" / "sigmask")
     write_package(root, "sigmask", METADATA.replace("TREE", tree_hash(root / "sources/sigmask")))
-    layout, ledger = f"oci:{work / 'oci'}", str(work / "digests.json")
-    assert main(["keygen", str(work / "hub")]) == 0
-    publish = ["publish", "--root", str(root), "--registry", layout, "--all"]
-    assert main([*publish, "--sign-key", str(work / "hub.key"), "--ledger", ledger]) == 0
-    index = ["index", "--root", str(root), "--out", str(work / "site"), "--registry", layout]
-    assert main([*index, "--digests", ledger]) == 0
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EBPF_HUB_")}
-    env.update(
-        EBPF_HUB_HOME=str(work / "home"),
-        EBPF_HUB_URL=f"file://{work / 'site'}",
-        EBPF_HUB_PUBLIC_KEY=str(work / "hub.pub"),
-    )
-    return env
+    return published_env(root, work)
 
 
 @pytest.fixture(scope="module")

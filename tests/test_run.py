@@ -54,12 +54,17 @@ TCP_ESTABLISHED = 1
 @pytest.fixture(scope="module")
 def hub_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of a user whose hub is the published seed catalogue."""
-    work = tmp_path_factory.mktemp("hub")
+    return published_env(REPO, tmp_path_factory.mktemp("hub"))
+
+
+def published_env(root: Path, work: Path) -> dict[str, str]:
+    """The environment of a user whose hub is `root`'s packages, published signed to an OCI
+    layout and indexed under `work`, with an empty home there."""
     layout, ledger = f"oci:{work / 'oci'}", str(work / "digests.json")
     assert main(["keygen", str(work / "hub")]) == 0
-    publish = ["publish", "--root", str(REPO), "--registry", layout, "--all"]
+    publish = ["publish", "--root", str(root), "--registry", layout, "--all"]
     assert main([*publish, "--sign-key", str(work / "hub.key"), "--ledger", ledger]) == 0
-    index = ["index", "--root", str(REPO), "--out", str(work / "site"), "--registry", layout]
+    index = ["index", "--root", str(root), "--out", str(work / "site"), "--registry", layout]
     assert main([*index, "--digests", ledger]) == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("EBPF_HUB_")}
     env.update(
@@ -599,3 +604,19 @@ def test_per_cpu_values_merge_member_by_member() -> None:
         {"packets": 2, "bytes": 70, "slots": [0, 5]},
     ]
     assert merge(per_cpu) == {"packets": 3, "bytes": 130, "slots": [1, 5]}
+
+
+def built_dir(source: Path, out: Path) -> Path:
+    """`source` (a package directory) as `ebpf-hub build DIR --out OUT` leaves it: objects
+    and config.json."""
+    subprocess.run(
+        [EBPF_HUB, "build", str(source), "--out", str(out)], check=True, capture_output=True
+    )
+    return out
+
+
+def own_pid_run(built: Path, *options: str) -> Runner:
+    """`ebpf-hub run` of a built directory whose `target_pid` is this test process, with none
+    of the user's hub settings."""
+    args = [f"{built}/", "--yes", "--param", f"target_pid={os.getpid()}", *options]
+    return Runner(args, {k: v for k, v in os.environ.items() if not k.startswith("EBPF_HUB_")})
