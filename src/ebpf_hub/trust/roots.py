@@ -10,17 +10,17 @@ A hub is named by its URL; a local hub given as a directory is named by its `fil
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 from pathlib import Path
 
 from ebpf_hub.paths import config_dir
 from ebpf_hub.privatedir import open_private_file
+from ebpf_hub.schemas import DATA_DIR
 
 TRUST_DIR = "trust"
 ROOT_FILE = "root.json"
-# Where a release carries the root of its hub, as `<hub_key>.root.json` inside the package
-# (scripts/build-dist copies the newest of the hub repository's index/trust/N.root.json).
-SHIPPED_ROOTS = "data/roots"
+# Where a release carries the root of its hub, as `<hub_key>.root.json` beside the package's
+# schemas (scripts/build-dist copies the newest of the hub repository's index/trust/N.root.json).
+SHIPPED_ROOTS = DATA_DIR / "roots"
 _URL_SCHEMES = ("http://", "https://", "file://")
 
 
@@ -64,9 +64,7 @@ def installed_root(hub: str | Path) -> bytes | None:
 
 def shipped_root(hub: str | Path) -> bytes | None:
     """The root a release of the client carries for `hub`, if any."""
-    shipped = (
-        resources.files("ebpf_hub").joinpath(SHIPPED_ROOTS).joinpath(f"{hub_key(hub)}.root.json")
-    )
+    shipped = SHIPPED_ROOTS / f"{hub_key(hub)}.root.json"
     try:
         return shipped.read_bytes()
     except FileNotFoundError:
