@@ -29,7 +29,7 @@ from ebpf_hub.index.validate import validate
 from ebpf_hub.model.artifact import ArtifactConfig
 from ebpf_hub.model.outputformat import FORMAT_OPTIONS, FieldFormat
 from ebpf_hub.model.package import Output
-from ebpf_hub.run.eventfmt import format_row
+from ebpf_hub.run.eventfmt import row_format
 from ebpf_hub.run.fieldformat import formatter, width
 from ebpf_hub.run.formatted import EventFormat
 from hubrepo import REPO
@@ -217,10 +217,10 @@ def test_every_formats_column_holds_all_its_texts(fmtprobe: tuple[Layout, Output
 
 def test_a_long_cell_pushes_the_next_ones_and_they_realign() -> None:
     widths = [3, 6, 6, 1]
-    aligned = format_row(["a", "b", "c", "d"], widths)
+    aligned = row_format(widths)(["a", "b", "c", "d"])
     assert aligned == "a    b       c       d\n"
     # `long-one` takes 8 of 3: `b` is pushed right, `c` and `d` are back at their columns.
-    pushed = format_row(["long-one", "b", "c", "d"], widths)
+    pushed = row_format(widths)(["long-one", "b", "c", "d"])
     assert pushed == "long-one  b  c       d\n"
     assert pushed.index("c") == aligned.index("c") and pushed.index("d") == aligned.index("d")
 

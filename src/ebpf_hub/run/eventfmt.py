@@ -33,7 +33,7 @@ _INT_CODES: Final = {1: "b", 2: "h", 4: "i", 8: "q"}
 _FLOAT_CODES: Final = {4: "f", 8: "d"}
 # Column widths of the other kinds: a number or enum column holds its type's widest value
 # (number_width); a longer string or a list pushes its line out, and the cells after it
-# take the overflow back from their padding (format_row).
+# take the overflow back from their padding (row_format).
 _KIND_WIDTH: Final = {"bool": 5, "ipv4": 15, "ipv6": 22, "pointer": 18, "float": 10, "char": 4}
 _MAX_STRING_WIDTH: Final = 16
 # Arrays are spelled out item by item in a template: a huge one goes to the decoder instead.
@@ -281,15 +281,11 @@ def lookup(value: Any, path: tuple[str, ...]) -> Any:
     return value
 
 
-def format_row(cells: list[str], widths: list[int]) -> str:
-    """Cells padded to their widths, two spaces apart; the last one is never padded."""
-    return row_format(widths)(cells)
-
-
 def row_format(widths: list[int]) -> Callable[[list[str]], str]:
-    """`format_row` for rows of `widths`, made once for a stream of them. A cell longer
-    than its width (a long file name) pushes the next ones right, and they take the
-    overflow back from their padding, so the columns after it line up again."""
+    """What prints rows of cells padded to `widths`, two spaces apart (the last cell never
+    padded), made once for a table or a stream of rows. A cell longer than its width (a long
+    file name) pushes the next ones right, and they take the overflow back from their
+    padding, so the columns after it line up again."""
     padded_widths = widths[:-1]
     fixed = sum(padded_widths) + 2 * len(padded_widths)  # where the last cell starts
 

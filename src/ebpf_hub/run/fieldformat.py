@@ -239,7 +239,7 @@ def width(spec: FieldFormat, layout: Layout, arch: str) -> int:
     row (a stream's header is printed first): the longest name of the format's table, or
     the number a value out of it stays; a duration, age or size at the bounds of the field
     and of each unit. A combination of flags may be wider than its longest name: the cells
-    after it take the overflow back from their padding (eventfmt.format_row)."""
+    after it take the overflow back from their padding (eventfmt.row_format)."""
     kind = spec.format
     if kind == "hidden":
         return 0

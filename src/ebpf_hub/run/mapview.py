@@ -30,7 +30,7 @@ from ebpf_hub.formats.sets import host_arch
 from ebpf_hub.model.metrics import NO_UNIT
 from ebpf_hub.model.package import OutputMap as DeclaredMap
 from ebpf_hub.run import histogram
-from ebpf_hub.run.eventfmt import Column, cell, columns, format_row, lookup
+from ebpf_hub.run.eventfmt import Column, cell, columns, lookup, row_format
 from ebpf_hub.run.fieldformat import Formatter, formatter
 from ebpf_hub.run.maps import Map
 from ebpf_hub.safetext import escape
@@ -225,7 +225,7 @@ class OutputMap:
         ]
         headers = [c.header for c in self._cells]
         widths = [max(len(row[i]) for row in [headers, *table]) for i in range(len(headers))]
-        lines.extend(format_row(row, widths) for row in [headers, *table])
+        lines.extend(map(row_format(widths), [headers, *table]))
         return "".join(lines)
 
 
