@@ -199,15 +199,26 @@ def field_plan(
         return None
     family = None
     if spec.family is not None:
-        tag = find(root, spec.family)
-        if tag is None or tag[0].kind not in _INTEGER_KINDS:
-            problems.append(
-                f"{where}: family field {spec.family!r} is not an integer field of "
-                f"{root.type} (fields: {', '.join(field_names(root))})"
-            )
+        tag = _integer_field(root, spec.family, root.type, problems, f"{where}: family field")
+        if tag is None:
             return None
         family = tag[1]
     return FieldPlan(name, path, field_layout, spec, family, offset)
+
+
+def _integer_field(
+    layout: Layout, name: str, type_name: str, problems: list[str], what: str
+) -> tuple[Layout, tuple[str, ...]] | None:
+    """Field `name` of `layout` when it is an integer (what an ip format's family or a
+    union's tag must be), else None with the problem, `what` first, added."""
+    found = find(layout, name)
+    if found is None or found[0].kind not in _INTEGER_KINDS:
+        problems.append(
+            f"{what} {name!r} is not an integer field of {type_name} "
+            f"(fields: {', '.join(field_names(layout))})"
+        )
+        return None
+    return found
 
 
 def event_plan(output: Output, layout: Layout, label: str) -> FormatPlan:
@@ -235,12 +246,8 @@ def _union(
     *,
     where: str,
 ) -> UnionPlan | None:
-    tag = find(layout, choice.tag)
-    if tag is None or tag[0].kind not in _INTEGER_KINDS:
-        problems.append(
-            f"{where}.tag: {choice.tag!r} is not an integer field of {type_name} "
-            f"(fields: {', '.join(field_names(layout))})"
-        )
+    tag = _integer_field(layout, choice.tag, type_name, problems, f"{where}.tag:")
+    if tag is None:
         return None
     members = [name for name, _ in choice.members]
     found = _find_union(layout, set(members), ())
