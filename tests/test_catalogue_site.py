@@ -373,6 +373,13 @@ def test_search_indexes_facts_but_not_placeholders_or_tables(
     categories = " ".join(d["text"] for d in docs if d["location"].startswith("categories/#"))
     assert "<table>" not in home + categories
     assert not any(d["location"].startswith("packages/#") for d in docs)
+    # A category page's list of packages is not indexed again: search finds the packages.
+    category = packages[0].categories[0]
+    listed = " ".join(
+        d["text"] for d in docs if d["location"].startswith(f"categories/{category}/")
+    )
+    assert f"categories/{category}/" in site.root.joinpath("sitemap.xml").read_text()
+    assert listed and not any(p.name in listed for p in packages if category in p.categories)
     names = json.loads((site.root / "search/package-names.json").read_text())
     assert SEED in names and names == sorted(names)
 

@@ -170,7 +170,8 @@ def test_search_finds_a_package_and_its_page_shows_install_and_versions(
     assert row.locator("button.hub-copy").get_attribute("data-clipboard-text") == DIGEST
     assert "latest" in cells["Status"]
     for category in seed.categories:
-        assert page.locator("nav.md-tags a", has_text=category).count() == 1
+        chip = page.locator("nav.md-tags a", has_text=category)
+        assert chip.get_attribute("href") == f"../../categories/{category}/"
     page.screenshot(path=str(SCREENSHOTS / f"package-{SEED}.png"), full_page=True)
 
 
@@ -365,10 +366,33 @@ def test_unknown_category_fails_the_build_with_a_clear_message(tmp_path: Path) -
     assert "\n" not in message and not out.exists()
 
 
-def test_mkdocs_itself_refuses_a_tag_outside_the_allow_list(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("front_matter", "message"),
+    [
+        (
+            "tags: [gardening]",
+            "Error reading page 'extra.md': category 'gardening' is not in index/hub.yaml's "
+            "allow-list (",
+        ),
+        ("tags: networking", "Error reading page 'extra.md': tags must be a list of category"),
+    ],
+)
+def test_a_hand_written_page_gets_its_categories_checked(
+    tmp_path: Path, front_matter: str, message: str
+) -> None:
     hub = _copy_hub(tmp_path / "hub")
-    (hub / "site/extra.md").write_text("---\ntags: [gardening]\n---\n# Extra\n")
-    with pytest.raises(HubError, match=r"mkdocs build failed: .*Tags not in allow list: gardening"):
+    (hub / "site/extra.md").write_text(f"---\n{front_matter}\n---\n# Extra\n")
+    with pytest.raises(HubError, match=re.escape(f"mkdocs build failed: {message}")):
+        build_site(load_config(hub), tmp_path / "out", packages=[], command_line=build_parser())
+    assert not (tmp_path / "out").exists()
+
+
+def test_materials_tags_plugin_is_refused(tmp_path: Path) -> None:
+    """It would obey a listing directive written into a contributor's README."""
+    hub = _copy_hub(tmp_path / "hub")
+    config = hub / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  - search\n", "  - search\n  - tags\n"))
+    with pytest.raises(HubError, match=r"^mkdocs.yml: remove the material/tags plugin; "):
         build_site(load_config(hub), tmp_path / "out", packages=[], command_line=build_parser())
 
 

@@ -75,7 +75,7 @@ def build_site(
             docs_dir=staging,
             site_dir=built,
             site_url=config.site_url,
-            tags=config.categories,
+            categories_allowed=config.categories,
             pages=pages,
             extra={"hub_recent": recent_names(data.packages)},
         )

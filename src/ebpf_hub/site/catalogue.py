@@ -1,12 +1,11 @@
 """The catalogue's overview: category pages, category cards with counts, recent packages.
 
-Categories are the tags of the package pages (Material's tags plugin); each category page
-holds one tags listing, so every tag chip on a package page links to its category.
+Categories are the tags of the package pages; each category page lists its packages, and the
+chips on a package page link to its categories' pages (`categories`).
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,7 +15,7 @@ from ebpf_hub.index.config import HUB_CONFIG_PATH
 from ebpf_hub.model.package import Package
 from ebpf_hub.site.markup import cell, escape, table
 from ebpf_hub.site.package_page import page_path
-from ebpf_hub.site.pages import LISTING_DIRECTIVE, GeneratedPage
+from ebpf_hub.site.pages import Block, GeneratedPage
 
 RECENT_LIMIT = 8
 
@@ -24,6 +23,11 @@ RECENT_LIMIT = 8
 def category_path(category: str) -> str:
     """Where a category's page lives in the docs directory."""
     return f"categories/{category}.md"
+
+
+def category_url(category: str) -> str:
+    """The URL of a category's page, from the site's root."""
+    return f"categories/{category}/"
 
 
 def link(page_src: str, target_src: str) -> str:
@@ -36,10 +40,15 @@ def check_categories(packages: Iterable[Package], allowed: Mapping[str, str]) ->
     for package in packages:
         unknown = [c for c in package.categories if c not in allowed]
         if unknown:
-            raise HubError(
-                f"package {package.name}: category {unknown[0]!r} is not in {HUB_CONFIG_PATH}'s "
-                f"allow-list ({', '.join(allowed)}); pick one of them or add it there"
-            )
+            raise HubError(f"package {package.name}: {not_allowed(unknown[0], allowed)}")
+
+
+def not_allowed(category: str, allowed: Iterable[str]) -> str:
+    """The one-line refusal of a category outside the allow-list (callers say where)."""
+    return (
+        f"category {category!r} is not in {HUB_CONFIG_PATH}'s allow-list "
+        f"({', '.join(allowed)}); pick one of them or add it there"
+    )
 
 
 def count_packages(packages: Iterable[Package], categories: Iterable[str]) -> dict[str, int]:
@@ -53,22 +62,30 @@ def packages_phrase(count: int) -> str:
     return "no packages yet" if count == 0 else f"{count} package{'s' if count != 1 else ''}"
 
 
-def category_page(category: str, description: str, count: int) -> GeneratedPage:
-    """A category's page: its description and the tags listing of its packages."""
-    listing = json.dumps({"include": [category]})
-    empty = "" if count else " [Add the first one](../add-a-package.md)."
+def category_page(category: str, description: str, members: Sequence[Package]) -> GeneratedPage:
+    """A category's page: its description, then its packages (`members`, in order) with their
+    summaries, as HTML that search does not index (it finds the package pages themselves)."""
+    empty = "" if members else " [Add the first one](../add-a-package.md)."
     meta = {
         "title": category.capitalize(),
         "description": escape(description),
         "hide": ["navigation", "toc"],
     }
-    return GeneratedPage(
-        meta,
+    markdown = (
         f"# {cell(category.capitalize())}\n\n{cell(description)}.\n\n"
-        + f"{packages_phrase(count).capitalize()}.{empty} "
-        + "See [all categories](index.md).\n\n"
-        + f"<!-- {LISTING_DIRECTIVE} {listing} -->\n",
+        + f"{packages_phrase(len(members)).capitalize()}.{empty} "
+        + "See [all categories](index.md).\n"
     )
+    if not members:
+        return GeneratedPage(meta, markdown)
+    # From categories/NAME/ to packages/NAME/.
+    items = "".join(
+        f'<li><a href="../../{posixpath.splitext(page_path(p.name))[0]}/">{escape(p.name)}</a>'
+        f'<span class="hub-listing__summary">{escape(p.summary)}</span></li>\n'
+        for p in members
+    )
+    listing = f'\n<ul class="hub-listing">\n{items}</ul>\n'
+    return GeneratedPage(meta, markdown, (Block(listing, None, indexed=False),))
 
 
 def category_cards(page_src: str, categories: Mapping[str, str], counts: Mapping[str, int]) -> str:

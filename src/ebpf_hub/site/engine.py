@@ -2,9 +2,8 @@
 
 `mkdocs.yml` keeps the theme, plugins and navigation; what depends on the hub (docs and output
 directories, site URL, the category allow-list) is set here, so the allow-list has one home:
-index/hub.yaml. The tags plugin gets it as `tags_allowed`, which makes MkDocs itself refuse a
-page tagged with anything else; its listings answer only to the directive category pages use.
-The plugins of the generated pages and of the Content-Security-Policy are added here too: they
+index/hub.yaml. The site's own plugins are added here too: the generated pages, the categories
+(the allow-list enforced on every page, with their chips) and the Content-Security-Policy; they
 only make sense with pages staged by this package.
 """
 
@@ -19,15 +18,12 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.site import csp
-from ebpf_hub.site.pages import (
-    LISTING_DIRECTIVE,
-    PLUGIN_NAME,
-    GeneratedPages,
-    GeneratedPagesPlugin,
-)
+from ebpf_hub.site import categories, csp
+from ebpf_hub.site.pages import PLUGIN_NAME, GeneratedPages, GeneratedPagesPlugin
 
-TAGS_PLUGIN = "material/tags"
+# Material's tags plugin obeys a listing directive anywhere in a page's Markdown, contributors'
+# text included; the site's categories are its own (`categories`).
+TAGS_PLUGINS = frozenset({"tags", "material/tags"})
 
 
 class _Collect(logging.Handler):
@@ -56,7 +52,7 @@ def run_mkdocs(
     docs_dir: Path,
     site_dir: Path,
     site_url: str,
-    tags: Iterable[str],
+    categories_allowed: Iterable[str],
     pages: GeneratedPages,
     extra: Mapping[str, object],
 ) -> None:
@@ -71,14 +67,14 @@ def run_mkdocs(
             str(config_file), docs_dir=str(docs_dir), site_dir=str(site_dir), site_url=site_url
         )
         config.extra.update(extra)
-        plugin = config.plugins.get(TAGS_PLUGIN)
-        if plugin is None:
-            raise HubError(f"{config_file.name}: the site needs Material's tags plugin; add tags")
-        # Validated by the plugin's own option, as if mkdocs.yml had listed them.
-        option = dict(plugin.config_scheme)["tags_allowed"]
-        plugin.config.tags_allowed = option.validate(sorted(tags))
-        plugin.config.listings_directive = LISTING_DIRECTIVE
+        tagging = TAGS_PLUGINS.intersection(config.plugins)
+        if tagging:
+            raise HubError(
+                f"{config_file.name}: remove the {min(tagging)} plugin; the site build shows "
+                "categories itself, from index/hub.yaml"
+            )
         config.plugins[PLUGIN_NAME] = GeneratedPagesPlugin(pages)
+        config.plugins[categories.PLUGIN_NAME] = categories.CategoriesPlugin(categories_allowed)
         config.plugins[csp.PLUGIN_NAME] = csp.ContentSecurityPolicyPlugin()
         config.plugins.on_startup(command="build", dirty=False)
         try:

@@ -43,9 +43,6 @@ PLUGIN_NAME = "ebpf-hub/pages"
 _TOKEN = secrets.token_hex(8)
 _MARKER = re.compile(rf"<!-- hub-marker:{_TOKEN}:[a-z-]+ -->")
 _AROUND_MARKERS = re.compile(f"({_MARKER.pattern})")
-# The directive of Material's tags listings, as unguessable as the markers: the tags plugin acts
-# on it wherever it is in a page's Markdown, so a contributor could put one on a package page.
-LISTING_DIRECTIVE = f"hub-listing:{_TOKEN}"
 _ID_ATTRIBUTE = re.compile(r'id="([^"]*)"')
 
 
@@ -115,7 +112,7 @@ class GeneratedPagesPlugin(BasePlugin[NoOptions]):  # type: ignore[no-untyped-ca
         theme = [file for file in files if file.src_dir != config.docs_dir]
         return Files([*sorted([*docs, *added], key=file_sort_key), *theme])
 
-    @event_priority(100)  # before the tags plugin (priority -50) reads the page's tags
+    @event_priority(100)  # before other plugins read the metadata (categories, search)
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> None:
