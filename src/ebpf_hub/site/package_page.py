@@ -134,18 +134,19 @@ def package_page(
         ]
     )
     install = _install(package, registry, published)
-    # Search indexes the short form; the sidebar then takes its place (`Block.replaces`).
+    # Search indexes the short form, and only it: the sidebar and the layout's columns then
+    # take its place (`Block.replaces`); every element search parses costs at 10,000 pages.
     searched = facts_for_search(facts)
+    columns = (
+        '<div class="hub-package"><div class="hub-package__side">'
+        + facts_sidebar(facts)
+        + f'{_CONTENTS}</div><div class="hub-package__main">\n'
+    )
     head = (
         Block(
-            f'<p class="hub-summary">{cell(package.summary)}</p>\n<div class="hub-package">'
-            + '<div class="hub-package__side">'
-            + searched
-            + f'{_CONTENTS}</div><div class="hub-package__main">\n',
-            _ABOUT,
-            indexed=True,
+            f'<p class="hub-summary">{cell(package.summary)}</p>\n{searched}', _ABOUT, indexed=True
         ),
-        Block(facts_sidebar(facts), searched, indexed=False, replaces=True),
+        Block(columns, searched, indexed=False, replaces=True),
         Block(install + "\n\n", _ABOUT, indexed=False, headings=_install_heading(install)),
     )
     if readme is None:
