@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
+from ebpf_hub.forked import running_beside
 from ebpf_hub.fsutil import replace_directory
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.index.jsonindex import API_DIR, Digests, build_index, write_index
@@ -68,21 +69,29 @@ def build_site(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=config.root / STAGING_DIR, prefix="site-docs."))
     built = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new."))
-    try:
-        pages = stage_docs(data, ledger, staging, matrices)
-        run_mkdocs(
-            config.root / MKDOCS_FILE,
-            docs_dir=staging,
-            site_dir=built,
-            site_url=config.site_url,
-            categories_allowed=config.categories,
-            pages=pages,
-            extra={"hub_recent": recent_names(data.packages)},
-        )
+    # MkDocs empties its output directory first: the JSON index is written beside it.
+    api = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.api."))
+
+    def write_api() -> None:
         files = build_index(
             data.packages, data.registry, ledger, matrices, index_signed=data.index_signed
         )
-        write_index(files, built)
+        write_index(files, api)
+
+    try:
+        pages = stage_docs(data, ledger, staging, matrices)
+        # The JSON index needs nothing MkDocs makes: a child process writes it meanwhile.
+        with running_beside(write_api, "writing the JSON index"):
+            run_mkdocs(
+                config.root / MKDOCS_FILE,
+                docs_dir=staging,
+                site_dir=built,
+                site_url=config.site_url,
+                categories_allowed=config.categories,
+                pages=pages,
+                extra={"hub_recent": recent_names(data.packages)},
+            )
+        replace_directory(api / API_DIR, built / API_DIR)
         write_names(data.packages, built)
         if sign_index is not None:
             sign_index(built / API_DIR, out / API_DIR / TUF_DIR)
@@ -93,6 +102,7 @@ def build_site(
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(api, ignore_errors=True)
 
 
 def _valid_packages(config: HubConfig) -> list[Package]:

@@ -1,0 +1,59 @@
+"""Work in a forked child beside the parent: its result, its failures, and its end."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from ebpf_hub.errors import HubError
+from ebpf_hub.forked import running_beside
+
+
+def test_the_childs_work_is_done_when_the_block_ends(tmp_path: Path) -> None:
+    written = tmp_path / "written"
+    seen_in_block = []
+    with running_beside(lambda: written.write_text(str(os.getpid())), "writing"):
+        seen_in_block.append(os.getpid())
+    assert written.read_text() != str(seen_in_block[0])  # done by another process
+    assert written.read_text().isdigit()
+
+
+def test_a_failure_in_the_child_is_raised_in_one_line(tmp_path: Path) -> None:
+    def fail() -> None:
+        raise HubError("index.json: disk full\nsecond line")
+
+    with pytest.raises(HubError) as caught, running_beside(fail, "writing the JSON index"):
+        pass
+    assert str(caught.value) == "writing the JSON index failed: index.json: disk full second line"
+
+
+def test_a_child_killed_by_a_signal_is_reported() -> None:
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+
+    killed = r"^writing failed: killed by signal 15$"
+    with pytest.raises(HubError, match=killed), running_beside(die, "writing"):
+        pass
+
+
+def test_a_failing_block_stops_the_child_before_the_caller_cleans_up(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    late = tmp_path / "late"
+
+    def slow() -> None:
+        pid_file.write_text(str(os.getpid()))
+        time.sleep(5)
+        late.write_text("written after the block failed")
+
+    with pytest.raises(ValueError, match="the build failed"), running_beside(slow, "writing"):
+        while not pid_file.exists():
+            time.sleep(0.01)
+        raise ValueError("the build failed")
+    child = int(pid_file.read_text())
+    assert not Path(f"/proc/{child}").exists()  # stopped and reaped, not a zombie
+    assert not late.exists()  # the parent did not wait for the child to finish
