@@ -16,7 +16,7 @@ from typing import Any
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.fsutil import replace_directory
-from ebpf_hub.index.trust import version_trust
+from ebpf_hub.index.trust import HubTrust, VersionTrust, package_trust
 from ebpf_hub.model.index import Published
 from ebpf_hub.model.matrix import KernelVerdict, Matrices
 from ebpf_hub.model.package import Package, Version
@@ -94,11 +94,15 @@ def package_entry(
     matrices: Matrices | None = None,
     *,
     index_signed: bool = False,
+    trusts: Mapping[str, VersionTrust] | None = None,
 ) -> dict[str, Any]:
     """A package in full, each version with its OCI reference and, once published, its digest
-    (and, once tested, its kernel matrix's verdicts), and its evidence (`index.trust`)."""
+    (and, once tested, its kernel matrix's verdicts), and its evidence (`index.trust`):
+    `trusts`, by version, when the caller made it already (`hub_trust`, same arguments)."""
     known = digests.get(package.name, {})
     tested = (matrices or {}).get(package.name, {})
+    if trusts is None:
+        trusts = package_trust(package, registry, known, tested, index_signed=index_signed)
     latest = package.latest
     entry = package.to_json()
     entry.update(
@@ -121,7 +125,7 @@ def package_entry(
                 registry,
                 known.get(v.version),
                 tested.get(v.version),
-                index_signed=index_signed,
+                trust=trusts[v.version],
             )
             for v in package.versions
         ],
@@ -136,7 +140,7 @@ def _version_entry(
     published: Published | None,
     matrix: tuple[KernelVerdict, ...] | None,
     *,
-    index_signed: bool,
+    trust: VersionTrust,
 ) -> dict[str, Any]:
     repository = f"{registry}/{package.name}"
     digest = published.digest if published else None
@@ -152,9 +156,7 @@ def _version_entry(
         "size": published.size if published else None,
         "pinned": f"{repository}@{digest}" if digest else None,
         "parameters": [p.to_json() for p in published.parameters] if published else None,
-        "trust": version_trust(
-            package, version, registry, published, matrix, index_signed=index_signed
-        ).evidence.to_json(),
+        "trust": trust.evidence.to_json(),
     }
     if matrix is not None:
         entry["matrix"] = [verdict.to_json() for verdict in matrix]
@@ -168,10 +170,13 @@ def build_index(
     matrices: Matrices | None = None,
     *,
     index_signed: bool = False,
+    trusts: HubTrust | None = None,
 ) -> dict[Path, bytes]:
     """Every file of the JSON index, by path relative to the output directory; `matrices`
     (the matrix ledger's summary) adds each tested version's kernel verdicts; `index_signed`:
-    the files will be signed with TUF, which each version's `trust` says."""
+    the files will be signed with TUF, which each version's `trust` says; `trusts`: every
+    version's evidence when the caller made it already for the package pages (`hub_trust`,
+    same arguments), else it is made here."""
     ordered = sorted(packages, key=lambda p: p.name)
     files = {
         API_DIR / "index.json": to_json_bytes(
@@ -184,7 +189,14 @@ def build_index(
     }
     for package in ordered:
         files[API_DIR / "packages" / f"{package.name}.json"] = to_json_bytes(
-            package_entry(package, registry, digests, matrices, index_signed=index_signed)
+            package_entry(
+                package,
+                registry,
+                digests,
+                matrices,
+                index_signed=index_signed,
+                trusts=trusts[package.name] if trusts is not None else None,
+            )
         )
     return files
 

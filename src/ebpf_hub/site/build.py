@@ -17,6 +17,7 @@ from ebpf_hub.forked import running_beside
 from ebpf_hub.fsutil import replace_directory
 from ebpf_hub.index.config import HubConfig
 from ebpf_hub.index.jsonindex import API_DIR, Digests, build_index, write_index
+from ebpf_hub.index.trust import hub_trust
 from ebpf_hub.index.validate import validate
 from ebpf_hub.model.matrix import Matrices
 from ebpf_hub.model.package import Package
@@ -74,12 +75,21 @@ def build_site(
 
     def write_api() -> None:
         files = build_index(
-            data.packages, data.registry, ledger, matrices, index_signed=data.index_signed
+            data.packages,
+            data.registry,
+            ledger,
+            matrices,
+            index_signed=data.index_signed,
+            trusts=trusts,
         )
         write_index(files, api)
 
     try:
-        pages = stage_docs(data, ledger, staging, matrices)
+        # Each version's evidence, shown by both its page and the JSON index: made once.
+        trusts = hub_trust(
+            data.packages, data.registry, ledger, matrices, index_signed=data.index_signed
+        )
+        pages = stage_docs(data, ledger, staging, matrices, trusts)
         # The JSON index needs nothing MkDocs makes: a child process writes it meanwhile.
         with running_beside(write_api, "writing the JSON index"):
             run_mkdocs(

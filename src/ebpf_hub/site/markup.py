@@ -18,11 +18,15 @@ _HEADING_END = re.compile(r"(\s+#+)?\s*(\{[^}]*\})?\s*$")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # Characters Markdown would read as markup, as numeric entities that render as themselves.
 _MARKDOWN_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]|"})
+# The characters `html.escape` replaces (quotes included).
+_HTML_SPECIAL = re.compile("[&<>\"']")
 
 
 def escape(text: str) -> str:
-    """`text` as HTML text or attribute value."""
-    return html.escape(text, quote=True)
+    """`text` as HTML text or attribute value. Most text (names, versions, dates) has nothing
+    to escape and is returned as it is: one search instead of five replaces, on a path taken
+    about 190 times per package page."""
+    return html.escape(text, quote=True) if _HTML_SPECIAL.search(text) else text
 
 
 def cell(text: str) -> str:

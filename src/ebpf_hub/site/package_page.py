@@ -9,18 +9,17 @@ it. That keeps a 10,000-package build cheap. The Markdown is sanitized once rend
 
 Layout: the title and summary, then a two-column part (one column on a phone): the facts
 sidebar (`facts`) and the table of contents beside the sections, Install first. The versions
-table is built from a list of columns, so that later columns (signature, tested kernels) slot
-in without a rewrite.
+table's header and a row's cells are defined next to each other (`_VERSION_HEADER`,
+`_version_cells`), so that a new column (tested kernels) is one entry in each.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 from ebpf_hub.bpfobj.capabilities import declared_dangers, declared_hooks
-from ebpf_hub.index.trust import VersionTrust, version_trust
+from ebpf_hub.index.trust import VersionTrust
 from ebpf_hub.model.artifact import Parameter
 from ebpf_hub.model.index import Published
 from ebpf_hub.model.matrix import KernelVerdict
@@ -78,13 +77,14 @@ def package_page(
     readme: str | None,
     facts: PackageFacts,
     *,
+    trusts: Mapping[str, VersionTrust],
     matrix: Mapping[str, tuple[KernelVerdict, ...]] | None = None,
     related: Sequence[PackageFacts] = (),
-    index_signed: bool = False,
 ) -> GeneratedPage:
-    """The page of `package`; `readme` is its source README.md when the hub has it; `matrix`
-    the kernel matrix's verdicts by version (`ebpf_hub.site.matrixview`); `related` the
-    packages to suggest (`ebpf_hub.site.related`); `index_signed`: api/v1 is signed with TUF."""
+    """The page of `package`; `readme` is its source README.md when the hub has it; `trusts`
+    each version's evidence (`ebpf_hub.index.trust.hub_trust`, as the JSON index has it);
+    `matrix` the kernel matrix's verdicts by version (`ebpf_hub.site.matrixview`); `related`
+    the packages to suggest (`ebpf_hub.site.related`)."""
     meta = {
         "title": package.name,
         # Material puts the description into a <meta> tag unescaped: it must be HTML already.
@@ -96,17 +96,7 @@ def package_page(
     markdown = f"# {package.name}\n\n## About\n\n" + package.description.strip() + "\n"
     parameters = _parameters(package, published)
     kernels = matrix_section(package, matrix or {})
-    trusts = [
-        version_trust(
-            package,
-            v,
-            registry,
-            published.get(v.version),
-            (matrix or {}).get(v.version),
-            index_signed=index_signed,
-        )
-        for v in reversed(package.versions)
-    ]
+    newest_first = [trusts[v.version] for v in reversed(package.versions)]
     suggested = related_section(related)
     sections: list[tuple[str, str]] = [("versions", "Versions"), (TRUST_ANCHOR, TRUST_TITLE)]
     sections += [(MATRIX_ANCHOR, MATRIX_TITLE)] if kernels else []
@@ -121,8 +111,8 @@ def package_page(
     sections += [(RELATED_ANCHOR, RELATED_TITLE)] if suggested else []
     details = "".join(
         [
-            _versions(package, published, trusts),
-            trust_section(trusts, package.source.path),
+            _versions(package, published, newest_first),
+            trust_section(newest_first, package.source.path),
             kernels,
             _programs(package),
             _permissions(package),
@@ -231,52 +221,16 @@ def _digest_cell(entry: Published | None) -> str:
     )
 
 
-@dataclass(frozen=True)
-class VersionRow:
-    """What one row of the versions table is made from."""
-
-    version: Version
-    entry: Published | None  # its ledger entry, None until published
-    latest: Version | None  # the package's latest version
-    trust: VersionTrust
-    architectures: tuple[str, ...]  # the package file's: every version shares its `requires`
-
-
-def _status_cell(row: VersionRow) -> str:
-    version = row.version
-    if version.yanked is not None:
-        return f'<span class="hub-chip hub-chip--yanked">yanked</span> {escape(version.yanked)}'
-    if version is row.latest:
-        return '<span class="hub-chip hub-chip--latest">latest</span>'
-    return ""
-
-
-def _size_cell(row: VersionRow) -> str:
-    if row.entry is None:
-        return '<span class="hub-muted">—</span>'
-    return f'<span class="hub-nowrap">{escape(size_phrase(row.entry.size))}</span>'
-
-
-@dataclass(frozen=True)
-class VersionColumn:
-    """A column of the versions table: its header and its cell (HTML) for a row."""
-
-    header: str
-    cell: Callable[[VersionRow], str]
-
-
-#: The versions table, left to right.
-VERSION_COLUMNS: Sequence[VersionColumn] = (
-    VersionColumn("Version", lambda row: escape(row.version.version)),
-    VersionColumn(
-        "Released", lambda row: f'<span class="hub-nowrap">{escape(row.version.created)}</span>'
-    ),
-    VersionColumn("Size", _size_cell),
-    VersionColumn("Architectures", lambda row: escape(", ".join(row.architectures))),
-    VersionColumn("Signature", lambda row: signature_state(row.trust)),
-    VersionColumn("Digest", lambda row: _digest_cell(row.entry)),
-    VersionColumn("Status", _status_cell),
-    VersionColumn("Changes", lambda row: escape(row.version.changes)),
+#: The versions table's header, left to right: `_version_cells` gives a row in this order.
+_VERSION_HEADER = (
+    "Version",
+    "Released",
+    "Size",
+    "Architectures",
+    "Signature",
+    "Digest",
+    "Status",
+    "Changes",
 )
 
 
@@ -285,13 +239,49 @@ def _versions(
 ) -> str:
     """The table, newest first; `trusts` in the same order."""
     latest = package.latest
+    # The package file's: every version shares its `requires`.
+    architectures = escape(", ".join(package.requires.architectures))
     rows = [
-        VersionRow(v, published.get(v.version), latest, trust, package.requires.architectures)
+        _version_cells(v, published.get(v.version), trust, architectures, latest=v is latest)
         for v, trust in zip(reversed(package.versions), trusts)
     ]
-    header = tuple(column.header for column in VERSION_COLUMNS)
-    cells = [tuple(column.cell(row) for column in VERSION_COLUMNS) for row in rows]
-    return html_heading("versions", "Versions") + html_table(header, cells)
+    return html_heading("versions", "Versions") + html_table(_VERSION_HEADER, rows)
+
+
+def _version_cells(
+    version: Version,
+    entry: Published | None,
+    trust: VersionTrust,
+    architectures: str,
+    *,
+    latest: bool,
+) -> tuple[str, ...]:
+    """One row's cells (HTML): `entry` is the version's ledger entry (None until published),
+    `architectures` the cell every row shares, `latest` whether it is the package's latest."""
+    return (
+        escape(version.version),
+        f'<span class="hub-nowrap">{escape(version.created)}</span>',
+        _size_cell(entry),
+        architectures,
+        signature_state(trust),
+        _digest_cell(entry),
+        _status_cell(version, latest=latest),
+        escape(version.changes),
+    )
+
+
+def _status_cell(version: Version, *, latest: bool) -> str:
+    if version.yanked is not None:
+        return f'<span class="hub-chip hub-chip--yanked">yanked</span> {escape(version.yanked)}'
+    if latest:
+        return '<span class="hub-chip hub-chip--latest">latest</span>'
+    return ""
+
+
+def _size_cell(entry: Published | None) -> str:
+    if entry is None:
+        return '<span class="hub-muted">—</span>'
+    return f'<span class="hub-nowrap">{escape(size_phrase(entry.size))}</span>'
 
 
 def _programs(package: Package) -> str:

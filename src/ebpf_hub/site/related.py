@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 
 from ebpf_hub.site.facts import PackageFacts
 from ebpf_hub.site.markup import escape, html_heading
@@ -29,15 +30,16 @@ def related(facts: Sequence[PackageFacts]) -> dict[str, tuple[PackageFacts, ...]
     named = {f.name: f for f in facts}
     found = {}
     for package in facts:
+        # Counted in C (`Counter.update` of names): a keyword's sample is listed _KEYWORD
+        # times, so that each of its packages scores that much.
         score: Counter[str] = Counter()
         for keyword in set(package.keywords):
-            for other in by_keyword[keyword][:_SAMPLE]:
-                score[other.name] += _KEYWORD
+            score.update(by_keyword[keyword] * _KEYWORD)
         for category in set(package.categories):
-            for other in by_category[category][:_SAMPLE]:
-                score[other.name] += _CATEGORY
+            score.update(by_category[category] * _CATEGORY)
         del score[package.name]
-        best = sorted(score.items(), key=lambda item: (-item[1], item[0]))[:LIMIT]
+        # By name, then (a stable sort) by score, best first: no key built per candidate.
+        best = sorted(sorted(score.items()), key=itemgetter(1), reverse=True)[:LIMIT]
         found[package.name] = tuple(named[name] for name, _ in best)
     return found
 
@@ -56,10 +58,11 @@ def related_section(others: Sequence[PackageFacts]) -> str:
 
 def _postings(
     facts: Sequence[PackageFacts], values: Callable[[PackageFacts], Iterable[str]]
-) -> dict[str, list[PackageFacts]]:
-    """Each value's packages, sorted by name."""
-    postings: dict[str, list[PackageFacts]] = defaultdict(list)
+) -> dict[str, list[str]]:
+    """Each value's sample: the names of its first _SAMPLE packages by name."""
+    postings: dict[str, list[str]] = defaultdict(list)
     for package in sorted(facts, key=lambda f: f.name):
         for value in set(values(package)):
-            postings[value].append(package)
+            if len(postings[value]) < _SAMPLE:
+                postings[value].append(package.name)
     return postings

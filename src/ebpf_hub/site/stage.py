@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.jsonindex import Digests
+from ebpf_hub.index.trust import HubTrust
 from ebpf_hub.model.matrix import Matrices
 from ebpf_hub.model.package import Package
 from ebpf_hub.site.catalogue import category_page, category_path
@@ -30,10 +31,16 @@ SECURITY_PAGE = "security.md"
 
 
 def stage_docs(
-    data: SiteData, digests: Digests, staging: Path, matrices: Matrices | None = None
+    data: SiteData,
+    digests: Digests,
+    staging: Path,
+    matrices: Matrices | None,
+    trusts: HubTrust,
 ) -> dict[str, GeneratedPage]:
     """Fill the empty directory `staging` with the hand-written pages, markers filled; return
-    the generated pages by docs path (`matrices`: the kernel matrix's verdicts to show)."""
+    the generated pages by docs path (`matrices`: the kernel matrix's verdicts to show;
+    `trusts`: every version's evidence, `index.trust.hub_trust` of the same data, which the
+    JSON index shows too)."""
     source = data.config.root / DOCS_DIR
     if not source.is_dir():
         raise HubError(f"{source}: the site's hand-written pages are missing; restore {DOCS_DIR}/")
@@ -71,9 +78,9 @@ def stage_docs(
             digests.get(package.name, {}),
             _readme(data, package),
             known,
+            trusts=trusts[package.name],
             matrix=tested.get(package.name),
             related=suggested[package.name],
-            index_signed=data.index_signed,
         )
     pages[LISTING_PATH] = listing_page(facts)
     taken = sorted(written.intersection(pages))
