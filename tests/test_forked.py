@@ -22,6 +22,16 @@ def test_the_childs_work_is_done_when_the_block_ends(tmp_path: Path) -> None:
     assert written.read_text().isdigit()
 
 
+def test_the_childs_result_comes_back_whatever_its_size() -> None:
+    """More than a pipe holds: the parent reads it all before waiting for the child."""
+    rows = [(i, f"package-{i}" * 10) for i in range(20_000)]
+    early = pytest.raises(RuntimeError, match="read after the block")
+    with running_beside(lambda: (os.getpid(), rows), "listing") as beside, early:
+        beside.value  # noqa: B018  (the property refuses)
+    pid, returned = beside.value
+    assert pid != os.getpid() and returned == rows
+
+
 def test_a_failure_in_the_child_is_raised_in_one_line(tmp_path: Path) -> None:
     def fail() -> None:
         raise HubError("index.json: disk full\nsecond line")

@@ -2,56 +2,87 @@
 
 The site build spends most of its time in MkDocs, one page after another on one core, while
 the JSON index it also writes needs nothing MkDocs makes. A forked child starts with every
-object the parent built (no copying, no pickling) and writes its files while MkDocs runs.
-Threads would not help: both halves are Python, and only one thread runs Python at a time.
+object the parent built (no copying, no pickling on the way in) and does its share meanwhile;
+what it returns comes back pickled, once the parent is ready for it. Threads would not help:
+both halves are Python, and only one thread runs Python at a time.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Generic, TypeVar
 
 from ebpf_hub.errors import HubError
 
-# The child's failure, one line, sent up a pipe: longer than any message of this project.
+T = TypeVar("T")
+# What the child sends up its pipe: one byte saying which, then its result or its failure.
+_RESULT, _FAILURE = b"r", b"f"
+# The child's failure, one line: longer than any message of this project.
 _MESSAGE_LIMIT = 4096
 
 
+class Beside(Generic[T]):
+    """The child's result, there once the `with` block of `running_beside` has ended."""
+
+    def __init__(self) -> None:
+        self._value: T | None = None
+        self._done = False
+
+    @property
+    def value(self) -> T:
+        if not self._done:
+            raise RuntimeError("the child's result is read after the block that waits for it")
+        return self._value  # type: ignore[return-value]  # set, with its type, by the child
+
+    def _set(self, value: T) -> None:
+        self._value, self._done = value, True
+
+
 @contextmanager
-def running_beside(work: Callable[[], object], what: str) -> Iterator[None]:
-    """Run `work` in a forked child while the `with` block runs; wait for it at the block's
-    end and raise a HubError naming `what` if it failed. If the block raises, the child is
-    stopped first: it never writes on after the caller starts cleaning up."""
+def running_beside(work: Callable[[], T], what: str) -> Iterator[Beside[T]]:
+    """Run `work` in a forked child while the `with` block runs; at the block's end wait for
+    it, and either hand back what it returned or raise a HubError naming `what`. If the block
+    raises, the child is stopped first: it never writes on after the caller cleans up."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover  (the child: its coverage is its parent's tests)
         os.close(read_end)
         _run_child(work, write_end)
     os.close(write_end)
+    result: Beside[T] = Beside()
     try:
-        yield
+        yield result
     except BaseException:
         os.kill(pid, signal.SIGKILL)
         raise
     finally:
-        _, status = os.waitpid(pid, 0)
+        # Read before waiting: a child with more to send than a pipe holds cannot end first.
         with os.fdopen(read_end, "rb") as pipe:
-            message = pipe.read(_MESSAGE_LIMIT).decode("utf-8", "replace")
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise HubError(f"{what} failed: {message or _describe(status)}")
+            sent = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0 and sent[:1] == _RESULT:
+        result._set(pickle.loads(sent[1:]))  # noqa: S301  (our own child's, through a pipe)
+        return
+    message = sent[1:].decode("utf-8", "replace") if sent[:1] == _FAILURE else ""
+    raise HubError(f"{what} failed: {message or _describe(status)}")
 
 
 def _run_child(work: Callable[[], object], report: int) -> None:
-    """Run `work`, send its failure up `report`, and leave without the parent's exit work
-    (atexit handlers, buffered output, open files' flushes)."""
+    """Run `work`, send its result or failure up `report`, and leave without the parent's
+    exit work (atexit handlers, buffered output, open files' flushes)."""
     code = 0
     try:
-        work()
-    except BaseException as exc:  # reported to the parent, which raises it as a HubError
-        code = 1
-        os.write(report, " ".join(str(exc).split()).encode()[:_MESSAGE_LIMIT] or b"error")
+        with os.fdopen(report, "wb") as pipe:
+            try:
+                sent = _RESULT + pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # reported to the parent, which raises a HubError
+                code = 1
+                sent = _FAILURE + " ".join(str(exc).split()).encode()[:_MESSAGE_LIMIT]
+            pipe.write(sent)
     finally:
         os._exit(code)
 
