@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from ebpf_hub.errors import HubError
-from ebpf_hub.forked import running_beside
+from ebpf_hub.forked import running_beside, split_in_two
 
 
 def test_the_childs_work_is_done_when_the_block_ends(tmp_path: Path) -> None:
@@ -30,6 +32,7 @@ def test_the_childs_result_comes_back_whatever_its_size() -> None:
         beside.value  # noqa: B018  (the property refuses)
     pid, returned = beside.value
     assert pid != os.getpid() and returned == rows
+    assert gc.get_freeze_count() == 0  # frozen for the fork only: collected again as usual
 
 
 def test_a_failure_in_the_child_is_raised_in_one_line(tmp_path: Path) -> None:
@@ -67,3 +70,26 @@ def test_a_failing_block_stops_the_child_before_the_caller_cleans_up(tmp_path: P
     child = int(pid_file.read_text())
     assert not Path(f"/proc/{child}").exists()  # stopped and reaped, not a zombie
     assert not late.exists()  # the parent did not wait for the child to finish
+
+
+def test_split_in_two_keeps_the_order_and_uses_a_child_for_the_second_half() -> None:
+    def work(part: Sequence[int]) -> list[tuple[int, int]]:
+        return [(item * item, os.getpid()) for item in part]
+
+    assert len(os.sched_getaffinity(0)) >= 2, "split_in_two needs two cores to split"
+    results = split_in_two(work, range(101), "squaring", least=100)
+    assert [square for square, _ in results] == [i * i for i in range(101)]
+    workers = [pid for _, pid in results]
+    assert set(workers[:51]) == {os.getpid()} and os.getpid() not in workers[51:]
+    alone = split_in_two(work, range(99), "squaring", least=100)
+    assert {pid for _, pid in alone} == {os.getpid()}
+
+
+def test_split_in_two_raises_the_childs_failure() -> None:
+    def work(part: Sequence[int]) -> list[int]:
+        if 7 in part:
+            raise HubError("packages/seven.yaml: cannot read file")
+        return list(part)
+
+    with pytest.raises(HubError, match=r"^checking failed: packages/seven.yaml: cannot read file$"):
+        split_in_two(work, range(10), "checking", least=2)

@@ -12,8 +12,11 @@ import pytest
 import yaml
 
 from ebpf_hub.cli import main
+from ebpf_hub.forked import SPLIT_AT
+from ebpf_hub.index.config import load_config
 from ebpf_hub.index.document import parse_document
 from ebpf_hub.index.srchash import tree_hash
+from ebpf_hub.index.validate import validate
 from hubrepo import SAMPLE, git, in_repo_package, make_hub, write_package
 
 REPO = Path(__file__).resolve().parent.parent
@@ -522,3 +525,22 @@ def _sources(root: Path) -> Path:
     src.mkdir(parents=True, exist_ok=True)
     (src / "inrepo.bpf.c").write_text("int x;\n")
     return src
+
+
+def test_a_large_index_is_checked_on_two_cores_with_the_same_report(hub: Path) -> None:
+    """From SPLIT_AT files on, a forked child checks the second half: every problem and every
+    package still comes back, in order, whichever half found it."""
+    count = SPLIT_AT + 1
+    names = [f"pkg-{i:04d}" for i in range(count)]
+    for name in names:
+        write_package(hub, name, SAMPLE.replace("name: sample", f"name: {name}"))
+    first, second = names[3], names[-3]  # one in each half
+    for name in (first, second):
+        write_package(hub, name, SAMPLE.replace("name: sample", f"name: {name}X"))
+    report = validate(load_config(hub))
+    assert [p.name for p in report.packages] == [n for n in names if n not in (first, second)]
+    assert [p.path for p in report.problems] == [
+        f"index/packages/{first}.yaml",
+        f"index/packages/{second}.yaml",
+    ]
+    assert all("is not in the expected form" in p.message for p in report.problems)

@@ -9,16 +9,20 @@ both halves are Python, and only one thread runs Python at a time.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from ebpf_hub.errors import HubError
 
 T = TypeVar("T")
+Item = TypeVar("Item")
+# Below this many items (package files, pages), a fork costs more than a second core saves.
+SPLIT_AT = 1000
 # What the child sends up its pipe: one byte saying which, then its result or its failure.
 _RESULT, _FAILURE = b"r", b"f"
 # The child's failure, one line: longer than any message of this project.
@@ -48,6 +52,9 @@ def running_beside(work: Callable[[], T], what: str) -> Iterator[Beside[T]]:
     it, and either hand back what it returned or raise a HubError naming `what`. If the block
     raises, the child is stopped first: it never writes on after the caller cleans up."""
     read_end, write_end = os.pipe()
+    # What exists now is the parent's and the child's alike: the collector leaves it alone in
+    # both, or its passes would write to (and so copy) every page of the child's memory.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # pragma: no cover  (the child: its coverage is its parent's tests)
         os.close(read_end)
@@ -64,11 +71,37 @@ def running_beside(work: Callable[[], T], what: str) -> Iterator[Beside[T]]:
         with os.fdopen(read_end, "rb") as pipe:
             sent = pipe.read()
         _, status = os.waitpid(pid, 0)
+        gc.unfreeze()
     if os.waitstatus_to_exitcode(status) == 0 and sent[:1] == _RESULT:
         result._set(pickle.loads(sent[1:]))  # noqa: S301  (our own child's, through a pipe)
         return
     message = sent[1:].decode("utf-8", "replace") if sent[:1] == _FAILURE else ""
     raise HubError(f"{what} failed: {message or _describe(status)}")
+
+
+def split_in_two(
+    work: Callable[[Sequence[Item]], list[T]],
+    items: Sequence[Item],
+    what: str,
+    *,
+    least: int = SPLIT_AT,
+) -> list[T]:
+    """`work(items)`, in order, with the second half done by a forked child on another core
+    when there are at least `least` items and this process may run on two cores. `work` must
+    give one result per item, in order."""
+    if len(items) < least or _cores() < 2:
+        return work(items)
+    half = (len(items) + 1) // 2
+    with running_beside(lambda: work(items[half:]), what) as rest:
+        first = work(items[:half])
+    return [*first, *rest.value]
+
+
+def _cores() -> int:
+    """The cores this process may run on (all of them where the system cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _run_child(work: Callable[[], object], report: int) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ebpf_hub.forked import split_in_two
 from ebpf_hub.index import history
 from ebpf_hub.index.checks import (
     confusable_problems,
@@ -62,22 +63,38 @@ def validate(config: HubConfig, files: Iterable[Path] = (), base: str | None = N
         targets = sorted(Path(f) for f in files) or package_files
     owners = hyphenless_names(p.stem for p in package_files)
     checked = [_display(root, t) for t in targets]
-    # Each file is checked whole before the next is read and only its Package is kept: keeping
-    # every Document as well cost the garbage collector a second more at 10,000 files.
-    packages: list[Package] = []
-    for path, name in zip(targets, checked):
-        document, package, found = _check_file(config, path, name)
-        problems += found
-        if document is None:
-            continue
-        if package is not None and not found:
-            packages.append(package)
-            problems += confusable_problems(document, package.name, owners)
-        if base is not None:
-            before = history.base_document(root, base, path.stem)
-            if before is not None:
-                problems += history.immutability_problems(before, document)
+
+    def check(files: Sequence[tuple[Path, str]]) -> list[tuple[list[Problem], Package | None]]:
+        return [_check(config, path, name, owners, base) for path, name in files]
+
+    # A large index is checked on two cores: each file is checked on its own.
+    results = split_in_two(check, list(zip(targets, checked)), "validating")
+    packages = [package for _, package in results if package is not None]
+    problems += [problem for found, _ in results for problem in found]
     return Report(checked, sorted(set(problems)), packages)
+
+
+def _check(
+    config: HubConfig,
+    path: Path,
+    name: str,
+    owners: Mapping[str, set[str]],
+    base: str | None,
+) -> tuple[list[Problem], Package | None]:
+    """The problems of one file (named `name`), and its package if it has none. Only the
+    Package is kept, never the Document: keeping every Document as well cost the garbage
+    collector a second more at 10,000 files."""
+    document, package, problems = _check_file(config, path, name)
+    if document is None:
+        return problems, None
+    kept = package if not problems else None
+    if kept is not None:
+        problems += confusable_problems(document, kept.name, owners)
+    if base is not None:
+        before = history.base_document(config.root, base, path.stem)
+        if before is not None:
+            problems += history.immutability_problems(before, document)
+    return problems, kept
 
 
 def _check_file(
