@@ -55,8 +55,11 @@ from ebpf_hub.site.trustpanel import signature_state, trust_section
 # Hooks that attach to a network interface, so `run` needs to be told which one.
 _INTERFACE_HOOKS = frozenset({"xdp", "tc"})
 _SHORT_DIGEST = len("sha256:") + 12
-# The About heading, from the page's Markdown: the sidebar and Install go before it.
+# The About heading, before the description: the sidebar and Install go before it.
+_ABOUT_HEADING = html_heading("about", "About")
 _ABOUT = '<h2 id="about"'
+# The end of the page's title, the first heading its Markdown renders (`# NAME`).
+_TITLE_END = "</h1>"
 # Sections of a README that the page generates from the index: left out of the README.
 _GENERATED_SECTIONS = {"programs": "programs", "program": "programs", "parameters": "parameters"}
 # Where the page's table of contents goes: in the side column, below the facts.
@@ -93,7 +96,7 @@ def package_page(
         "hide": ["navigation", "toc"],
         "search": {"boost": 2},
     }
-    markdown = f"# {package.name}\n\n## About\n\n" + package.description.strip() + "\n"
+    markdown = f"# {package.name}\n\n" + package.description.strip() + "\n"
     parameters = _parameters(package, published)
     kernels = matrix_section(package, matrix or {})
     newest_first = [trusts[v.version] for v in reversed(package.versions)]
@@ -132,9 +135,16 @@ def package_page(
         + facts_sidebar(facts)
         + f'{_CONTENTS}</div><div class="hub-package__main">\n'
     )
+    # Right after the title (the page's first heading, from its Markdown): the summary, the
+    # facts and the About heading, which as Markdown would cost more than the description.
+    lead = f'<p class="hub-summary">{cell(package.summary)}</p>\n{searched}{_ABOUT_HEADING}\n'
     head = (
         Block(
-            f'<p class="hub-summary">{cell(package.summary)}</p>\n{searched}', _ABOUT, indexed=True
+            f"{_TITLE_END}\n{lead}",
+            _TITLE_END,
+            indexed=True,
+            headings=(("about", "About"),),
+            replaces=True,
         ),
         Block(columns, searched, indexed=False, replaces=True),
         Block(install + "\n\n", _ABOUT, indexed=False, headings=_install_heading(install)),

@@ -67,7 +67,8 @@ class Block:
     # contents where they fall among the headings its Markdown gave it.
     headings: tuple[tuple[str, str], ...] = ()
     # The HTML takes the place of `before` instead of going before it: a stand-in that search
-    # indexed (short text, cheap to index) becomes the HTML people see.
+    # indexed (short text, cheap to index) becomes the HTML people see, or HTML that starts
+    # with `before` goes in after it (after the page's title).
     replaces: bool = False
 
 

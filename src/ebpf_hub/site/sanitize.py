@@ -33,6 +33,7 @@ LINK_REL: Final = "nofollow noopener noreferrer"
 _ID: Final = re.compile(r"[a-z0-9][a-z0-9_-]*")
 GENERATED_ANCHORS: Final = frozenset(
     {
+        "about",
         "install",
         "versions",
         "programs",
