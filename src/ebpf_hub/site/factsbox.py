@@ -38,13 +38,16 @@ def facts_sidebar(facts: PackageFacts) -> str:
         ("JSON", f'<a href="{_API}/{facts.name}.json">{escape(facts.name)}.json</a>'),
     ]
     items = "".join(f"<dt>{term}</dt><dd>{value}</dd>" for term, value in rows if value)
-    return _aside(f"<dl>{items}</dl>")
+    return (
+        '<aside class="hub-facts" aria-labelledby="facts">'
+        f'<h2 id="facts" class="hub-facts__title">Facts</h2><dl>{items}</dl></aside>'
+    )
 
 
 def facts_for_search(facts: PackageFacts) -> str:
-    """What search indexes of the sidebar, as one paragraph in the same `<aside>`: the sidebar
-    takes its place once the page is indexed (a definition list costs the search plugin ten
-    times the work, on every package page)."""
+    """What search indexes of the sidebar, as one paragraph: the sidebar takes its place once
+    the page is indexed (a definition list costs the search plugin ten times the work, on every
+    package page). Search finds the facts in the page's first section, under its name."""
     parts = [
         ("License", escape(facts.license)),
         ("Hooks", escape(", ".join(facts.hooks))),
@@ -53,14 +56,7 @@ def facts_for_search(facts: PackageFacts) -> str:
         ("Architectures", escape(", ".join(facts.architectures))),
         ("Keywords", escape(", ".join(facts.keywords))),
     ]
-    return _aside("<p>" + " ".join(f"{term}: {value}." for term, value in parts if value) + "</p>")
-
-
-def _aside(body: str) -> str:
-    return (
-        '<aside class="hub-facts" aria-labelledby="facts">'
-        f'<h2 id="facts" class="hub-facts__title">Facts</h2>{body}</aside>'
-    )
+    return "<p>" + " ".join(f"{term}: {value}." for term, value in parts if value) + "</p>"
 
 
 def _maintainer(person: Maintainer) -> str:
