@@ -102,3 +102,13 @@ def test_the_table_covers_the_schemas_and_only_libbpf_kinds() -> None:
     # what no package may ship is shown as able to change the system
     assert section_effect("struct_ops") == ("struct_ops", UNPUBLISHABLE)
     assert section_effect("fmod_ret.s") == ("fmod_ret", RETURN)
+
+
+def test_no_prefix_pattern_holds_a_slash() -> None:
+    """classify_section looks a `+` pattern up by the part of a section before its first `/`:
+    a pattern with a `/` of its own would never be found."""
+    from ebpf_hub.bpfobj.sections import SECTION_DEFS
+
+    assert not [
+        row.pattern for row in SECTION_DEFS if row.pattern.endswith("+") and "/" in row.pattern
+    ]

@@ -392,8 +392,11 @@ def test_materials_tags_plugin_is_refused(tmp_path: Path) -> None:
     hub = _copy_hub(tmp_path / "hub")
     config = hub / "mkdocs.yml"
     config.write_text(config.read_text().replace("  - search\n", "  - search\n  - tags\n"))
-    with pytest.raises(HubError, match=r"^mkdocs.yml: remove the material/tags plugin; "):
+    with pytest.raises(
+        HubError, match=r"^mkdocs.yml: the material/tags plugin is not used"
+    ) as caught:
         build_site(load_config(hub), tmp_path / "out", packages=[], command_line=build_parser())
+    assert caught.value.hint == "remove material/tags from the plugins of mkdocs.yml"
 
 
 def test_a_failed_build_leaves_the_previous_site(tmp_path: Path) -> None:
@@ -540,3 +543,34 @@ def test_a_package_page_lists_the_metrics_run_serves(site: Served) -> None:
     assert "<code>ebpf_hub_runqlat_hist_usecs_bucket</code>" in histogram
     events = (site.root / "packages/opensnoop/index.html").read_text()
     assert "<code>ebpf_hub_events_total</code>" in events
+
+
+@pytest.mark.parametrize("name", ["../index", "Networking", "net_work", "a--b", "<b>x</b>"])
+def test_a_category_name_that_cannot_name_a_page_is_refused(tmp_path: Path, name: str) -> None:
+    hub = _copy_hub(tmp_path / "hub")
+    config = hub / "index/hub.yaml"
+    config.write_text(config.read_text().replace("  networking:", f"  {json.dumps(name)}:", 1))
+    with pytest.raises(HubError) as caught:
+        load_config(hub)
+    assert caught.value.message == f"index/hub.yaml: category {name!r} is not a usable name"
+    assert "lowercase letters, digits and single hyphens" in (caught.value.hint or "")
+
+
+def test_a_description_heading_named_like_a_generated_section_stays_out_of_the_contents(
+    tmp_path: Path,
+) -> None:
+    """A contributor's "## About" loses its id to the page's own About: listing it in the
+    table of contents would lead to the other section."""
+    hub = _copy_hub(tmp_path / "hub")
+    [seed] = [p for p in validate(load_config(hub)).packages if p.name == SEED]
+    description = "Intro.\n\n## About\n\nMine.\n\n## Usage\n\nUse it.\n"
+    package = Package.from_json({**seed.to_json(), "description": description})
+    out = tmp_path / "out"
+    build_site(load_config(hub), out, packages=[package], command_line=build_parser())
+    page = (out / f"packages/{SEED}/index.html").read_text()
+    contents = re.search(r'<nav class="hub-toc".*?</nav>', page)
+    assert contents is not None
+    links = re.findall(r'href="#([^"]+)"', contents[0])
+    assert links.count("about") == 1 and "usage" in links
+    assert links.index("install") < links.index("about") < links.index("usage")
+    assert page.count('id="about"') == 1

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ebpf_hub.errors import HubError
 from ebpf_hub.index.document import DocumentError, load_document
+
+# A category's name, which is also the name of its page (categories/NAME/).
+_CATEGORY = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 HUB_CONFIG_PATH = Path("index/hub.yaml")  # the hub's configuration, under a checkout's root
 PACKAGES_DIR = Path("index/packages")
@@ -49,6 +53,13 @@ def load_config(root: Path) -> HubConfig:
         raise HubError(str(exc)) from None
     try:
         categories = {str(k): str(v) for k, v in data["categories"].items()}
+        unusable = next((name for name in categories if not _CATEGORY.fullmatch(name)), None)
+        if unusable is not None:
+            raise HubError(
+                f"{HUB_CONFIG_PATH}: category {unusable!r} is not a usable name",
+                hint="name categories with lowercase letters, digits and single hyphens: "
+                "each names a page of the site",
+            )
         return HubConfig(
             root=root,
             registry=str(data["registry"]),

@@ -73,22 +73,23 @@ def build_site(
     # MkDocs empties its output directory first: the JSON index is written beside it.
     api = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.api."))
 
-    def write_api() -> None:
-        files = build_index(
-            data.packages,
-            data.registry,
-            ledger,
-            matrices,
-            index_signed=data.index_signed,
-            trusts=trusts,
-        )
-        write_index(files, api)
-
     try:
         # Each version's evidence, shown by both its page and the JSON index: made once.
         trusts = hub_trust(
             data.packages, data.registry, ledger, matrices, index_signed=data.index_signed
         )
+
+        def write_api() -> None:
+            files = build_index(
+                data.packages,
+                data.registry,
+                ledger,
+                matrices,
+                index_signed=data.index_signed,
+                trusts=trusts,
+            )
+            write_index(files, api)
+
         pages = stage_docs(data, ledger, staging, matrices, trusts)
         # The JSON index needs nothing MkDocs makes: a child process writes it meanwhile.
         with running_beside(write_api, "writing the JSON index"):

@@ -70,8 +70,9 @@ def run_mkdocs(
         tagging = TAGS_PLUGINS.intersection(config.plugins)
         if tagging:
             raise HubError(
-                f"{config_file.name}: remove the {min(tagging)} plugin; the site build shows "
-                "categories itself, from index/hub.yaml"
+                f"{config_file.name}: the {min(tagging)} plugin is not used by the site build, "
+                "which shows categories itself, from index/hub.yaml",
+                hint=f"remove {min(tagging)} from the plugins of {config_file.name}",
             )
         config.plugins[PLUGIN_NAME] = GeneratedPagesPlugin(pages)
         config.plugins[categories.PLUGIN_NAME] = categories.CategoriesPlugin(categories_allowed)

@@ -139,13 +139,7 @@ def package_page(
     # facts and the About heading, which as Markdown would cost more than the description.
     lead = f'<p class="hub-summary">{cell(package.summary)}</p>\n{searched}{_ABOUT_HEADING}\n'
     head = (
-        Block(
-            f"{_TITLE_END}\n{lead}",
-            _TITLE_END,
-            indexed=True,
-            headings=(("about", "About"),),
-            replaces=True,
-        ),
+        Block(f"\n{lead}", _TITLE_END, indexed=True, headings=(("about", "About"),), after=True),
         Block(columns, searched, indexed=False, replaces=True),
         Block(install + "\n\n", _ABOUT, indexed=False, headings=_install_heading(install)),
     )

@@ -67,9 +67,10 @@ class Block:
     # contents where they fall among the headings its Markdown gave it.
     headings: tuple[tuple[str, str], ...] = ()
     # The HTML takes the place of `before` instead of going before it: a stand-in that search
-    # indexed (short text, cheap to index) becomes the HTML people see, or HTML that starts
-    # with `before` goes in after it (after the page's title).
+    # indexed (short text, cheap to index) becomes the HTML people see.
     replaces: bool = False
+    # The HTML goes right after `before` instead (after the end of the page's title).
+    after: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,10 @@ def _put_blocks(content: str, page: GeneratedPage, uri: str, *, indexed: bool) -
         at = content.find(block.before)
         if at < 0:
             raise PluginError(f"{uri}: {block.before!r} is gone, where generated HTML goes")
-        rest = at + len(block.before) if block.replaces else at
-        content = content[:at] + block.html + content[rest:]
+        end = at + len(block.before)
+        if block.after:
+            at = end
+        content = content[:at] + block.html + content[end if block.replaces else at :]
     return content
 
 
@@ -175,15 +178,19 @@ def _put_contents(content: str, toc: TableOfContents, page: GeneratedPage, befor
     titles are text the toc extension took from contributor Markdown, so they are escaped
     again here, after undoing any escaping of its own."""
     top = toc.items[0].children if len(toc.items) == 1 and toc.items[0].level == 1 else toc.items
-    entries = [(2, link.id, escape(unescape(link.title))) for link in top]
-    entries += [
-        (3, child.id, escape(unescape(child.title))) for link in top for child in link.children
-    ]
-    entries += [(2, anchor, escape(title)) for b in page.blocks for anchor, title in b.headings]
     # Where each id first appears, in one pass over the page (a search per entry cost more).
     found: dict[str, int] = {}
     for match in _ID_ATTRIBUTE.finditer(content):
         found.setdefault(match[1], match.start())
+    generated = [(2, anchor, escape(title)) for b in page.blocks for anchor, title in b.headings]
+    # A Markdown heading whose id the sanitizer took (a contributor's "## About" is not
+    # the page's About) is left out: its entry would lead to another section.
+    taken = {anchor for _, anchor, _ in generated}
+    entries = [(2, link.id, escape(unescape(link.title))) for link in top]
+    entries += [
+        (3, child.id, escape(unescape(child.title))) for link in top for child in link.children
+    ]
+    entries = [e for e in entries if e[1] in found and e[1] not in taken] + generated
     entries.sort(key=lambda entry: found.get(entry[1], -1))
     items = "".join(
         f'<li class="hub-toc__level-{level}"><a href="#{escape(anchor)}">{title}</a></li>'
