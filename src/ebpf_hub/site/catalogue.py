@@ -7,7 +7,6 @@ chips on a package page link to its categories' pages (`categories`).
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
 from ebpf_hub.errors import HubError
@@ -51,10 +50,15 @@ def not_allowed(category: str, allowed: Iterable[str]) -> str:
     )
 
 
-def count_packages(packages: Iterable[Package], categories: Iterable[str]) -> dict[str, int]:
-    """How many packages each category holds, for every category of the allow-list."""
-    counts = Counter(c for package in packages for c in package.categories)
-    return {category: counts[category] for category in categories}
+def category_members(
+    packages: Iterable[Package], categories: Iterable[str]
+) -> dict[str, list[Package]]:
+    """The packages of each category of the allow-list, in the order of `packages`."""
+    members: dict[str, list[Package]] = {category: [] for category in categories}
+    for package in packages:
+        for category in package.categories:
+            members[category].append(package)
+    return members
 
 
 def packages_phrase(count: int) -> str:

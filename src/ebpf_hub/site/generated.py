@@ -36,9 +36,14 @@ class SiteData:
     config: HubConfig
     packages: Sequence[Package]
     registry: str
-    counts: Mapping[str, int]
+    members: Mapping[str, Sequence[Package]]  # each category's packages (catalogue)
     command_line: argparse.ArgumentParser
     index_signed: bool = False  # api/v1 will be signed with TUF (`site build --tuf-roots`)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many packages each category holds."""
+        return {category: len(members) for category, members in self.members.items()}
 
 
 Block = Callable[[SiteData, str, list[str]], str]

@@ -56,12 +56,8 @@ def stage_docs(
         text = path.read_text(encoding="utf-8")
         if MARKER.search(text):
             path.write_text(expand(text, relative, data), "utf-8")
-    members: dict[str, list[Package]] = {category: [] for category in data.config.categories}
-    for package in data.packages:
-        for category in package.categories:
-            members[category].append(package)
     pages = {
-        category_path(category): category_page(category, description, members[category])
+        category_path(category): category_page(category, description, data.members[category])
         for category, description in data.config.categories.items()
     }
     built = BuildDate.of(data.packages)
