@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from hubrepo import REPO
-from test_run import EBPF_HUB, Runner, built_dir, own_pid_run
+from test_run import Runner, build_edited, built_dir, own_pid_run
 
 pytestmark = [
     pytest.mark.root,
@@ -151,17 +150,10 @@ def test_opensnoop_seed_prints_errno_and_open_flags_by_name() -> None:
 
 
 def test_build_refuses_formats_that_do_not_fit_the_event_struct(tmp_path: Path) -> None:
-    package = tmp_path / "fmtprobe"
-    shutil.copytree(PROBE, package)
-    manifest = package / "ebpf-hub.yaml"
-    text = manifest.read_text()
-    text = text.replace("    ret: errno\n", "    rett: errno\n    comm: signal\n")
-    manifest.write_text(text)
-    result = subprocess.run(
-        [EBPF_HUB, "build", str(package), "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        check=False,
+    manifest, result = build_edited(
+        PROBE,
+        tmp_path,
+        lambda text: text.replace("    ret: errno\n", "    rett: errno\n    comm: signal\n"),
     )
     assert result.returncode != 0
     error = result.stderr
@@ -182,15 +174,8 @@ def test_format_data_is_what_the_headers_give() -> None:
 
 def test_a_misspelt_format_is_refused_at_its_line(tmp_path: Path) -> None:
     """The package schema knows the formats: a typo is one line naming the file and line."""
-    package = tmp_path / "fmtprobe"
-    shutil.copytree(PROBE, package)
-    manifest = package / "ebpf-hub.yaml"
-    manifest.write_text(manifest.read_text().replace("    ret: errno\n", "    ret: errnum\n"))
-    result = subprocess.run(
-        [EBPF_HUB, "build", str(package), "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        check=False,
+    manifest, result = build_edited(
+        PROBE, tmp_path, lambda text: text.replace("    ret: errno\n", "    ret: errnum\n")
     )
     assert result.returncode != 0
     line = next(

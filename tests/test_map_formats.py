@@ -12,9 +12,7 @@ import contextlib
 import os
 import platform
 import re
-import shutil
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ import pytest
 from ebpf_hub.formats.sets import enum_set, host_arch
 from hubrepo import REPO
 from test_metrics import get, metrics_url
-from test_run import EBPF_HUB, built_dir, own_pid_run
+from test_run import build_edited, built_dir, own_pid_run
 
 pytestmark = [
     pytest.mark.root,
@@ -99,24 +97,17 @@ def test_raw_prints_map_keys_as_the_kernel_wrote_them(built: Path) -> None:
 
 
 def test_build_refuses_map_formats_that_do_not_fit_the_map(tmp_path: Path) -> None:
-    package = tmp_path / "mapprobe"
-    shutil.copytree(PROBE, package)
-    manifest = package / "ebpf-hub.yaml"
-    text = manifest.read_text()
-    text = text.replace(
-        "        key: {format: syscall, title: SYSCALL}\n", "        kye: syscall\n"
-    )
-    text = text.replace(
-        "        total_ns: duration\n", "        total_ns: ip\n        calls: hidden\n"
-    )
-    text = text.replace("        key: errno\n", "        key: errno\n        slots: bytes\n")
-    manifest.write_text(text)
-    result = subprocess.run(
-        [EBPF_HUB, "build", str(package), "--out", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+    def edit(text: str) -> str:
+        text = text.replace(
+            "        key: {format: syscall, title: SYSCALL}\n", "        kye: syscall\n"
+        )
+        text = text.replace(
+            "        total_ns: duration\n", "        total_ns: ip\n        calls: hidden\n"
+        )
+        return text.replace("        key: errno\n", "        key: errno\n        slots: bytes\n")
+
+    manifest, result = build_edited(PROBE, tmp_path, edit)
     assert result.returncode != 0
     error = result.stderr
     assert (

@@ -615,6 +615,24 @@ def built_dir(source: Path, out: Path) -> Path:
     return out
 
 
+def build_edited(
+    source: Path, tmp_path: Path, edit: Callable[[str], str]
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """`source` (a package directory) copied under `tmp_path`, its ebpf-hub.yaml changed by
+    `edit`, and `ebpf-hub build` of it, which may fail: the changed manifest and the result."""
+    package = tmp_path / source.name
+    shutil.copytree(source, package)
+    manifest = package / "ebpf-hub.yaml"
+    manifest.write_text(edit(manifest.read_text()))
+    result = subprocess.run(
+        [EBPF_HUB, "build", str(package), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return manifest, result
+
+
 def own_pid_run(built: Path, *options: str) -> Runner:
     """`ebpf-hub run` of a built directory whose `target_pid` is this test process, with none
     of the user's hub settings."""
