@@ -21,7 +21,7 @@ from ebpf_hub.index.trust import hub_trust
 from ebpf_hub.index.validate import validate
 from ebpf_hub.model.matrix import Matrices
 from ebpf_hub.model.package import Package
-from ebpf_hub.site.catalogue import category_members, check_categories, recent_names
+from ebpf_hub.site.catalogue import category_members, recent_names
 from ebpf_hub.site.engine import run_mkdocs
 from ebpf_hub.site.generated import SiteData
 from ebpf_hub.site.stage import stage_docs
@@ -55,7 +55,6 @@ def build_site(
     """
     if packages is None:
         packages = _valid_packages(config)
-    check_categories(packages, config.categories)
     ordered = sorted(packages, key=lambda p: p.name)
     data = SiteData(
         config=config,

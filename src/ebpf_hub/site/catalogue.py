@@ -34,14 +34,6 @@ def link(page_src: str, target_src: str) -> str:
     return posixpath.relpath(target_src, posixpath.dirname(page_src) or ".")
 
 
-def check_categories(packages: Iterable[Package], allowed: Mapping[str, str]) -> None:
-    """Refuse a package naming a category outside the hub's allow-list, before any work."""
-    for package in packages:
-        unknown = [c for c in package.categories if c not in allowed]
-        if unknown:
-            raise HubError(f"package {package.name}: {not_allowed(unknown[0], allowed)}")
-
-
 def not_allowed(category: str, allowed: Iterable[str]) -> str:
     """The one-line refusal of a category outside the allow-list (callers say where)."""
     return (
@@ -51,12 +43,15 @@ def not_allowed(category: str, allowed: Iterable[str]) -> str:
 
 
 def category_members(
-    packages: Iterable[Package], categories: Iterable[str]
+    packages: Iterable[Package], allowed: Mapping[str, str]
 ) -> dict[str, list[Package]]:
-    """The packages of each category of the allow-list, in the order of `packages`."""
-    members: dict[str, list[Package]] = {category: [] for category in categories}
+    """The packages of each category of the allow-list, in the order of `packages`; a package
+    naming a category outside it is refused, before any work."""
+    members: dict[str, list[Package]] = {category: [] for category in allowed}
     for package in packages:
         for category in package.categories:
+            if category not in members:
+                raise HubError(f"package {package.name}: {not_allowed(category, allowed)}")
             members[category].append(package)
     return members
 
